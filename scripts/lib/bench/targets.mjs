@@ -1,0 +1,99 @@
+// The two registries under test, behind one shape: { name, registry, token, publish(entries) }.
+import { join } from "node:path";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { startDevServer } from "../dev-server.mjs";
+import { onCleanup } from "./cleanup.mjs";
+import { buildPublishDoc, publishOrThrow } from "./npm-publish.mjs";
+import { createVerdaccioUser, seedVerdaccioStorage, startVerdaccio } from "./verdaccio.mjs";
+import { tarballDigests } from "./tarball.mjs";
+
+/**
+ * Publishes versions of one package in ascending order, `batch` versions a PUT (pkgedge takes
+ * several versions in one document; Verdaccio one a PUT). Returns each PUT's result.
+ */
+async function publishInBatches(target, entries, batch) {
+  const results = [];
+  for (let i = 0; i < entries.length; i += batch) {
+    const doc = buildPublishDoc(target.registry, entries.slice(i, i + batch));
+    results.push(await publishOrThrow(target.name, target.registry, target.token, doc));
+  }
+  return results;
+}
+
+/** Starts `wrangler dev` with fresh state and makes a read+publish token. */
+export async function startPkgedge({ log, vars = {} }) {
+  const server = await startDevServer({ vars, timeoutMs: 90_000 });
+  onCleanup(() => server.stop());
+  const res = await fetch(`${server.url}/_/tokens`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${server.adminToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ name: "bench", scopes: ["read", "publish"] }),
+  });
+  const text = await res.text();
+  let body = {};
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // reported below
+  }
+  if (!res.ok || !body.token) {
+    throw new Error(`POST ${server.url}/_/tokens {"name":"bench","scopes":["read","publish"]} -> ${res.status} ${text.slice(0, 300)}`);
+  }
+  log(`pkgedge: wrangler dev on ${server.url}`);
+  const target = {
+    name: "pkgedge",
+    url: server.url,
+    registry: `${server.url}/npm/`,
+    token: body.token,
+    cacheHeader: "x-pkgedge-cache",
+    server,
+    publishVersions: (entries, batch = 100) => publishInBatches(target, entries, batch),
+    /** Seeds a many-version package: batches of 100 versions a PUT. */
+    async seedLarge(entries) {
+      const results = await publishInBatches(target, entries, 100);
+      return { method: `${results.length} publish PUTs of up to 100 versions`, puts: results.map((r) => Math.round(r.ms)) };
+    },
+    async metrics() {
+      const r = await fetch(`${server.url}/_/metrics?format=json`, { headers: { authorization: `Bearer ${server.adminToken}` } });
+      return r.ok ? r.json() : { status: r.status, body: (await r.text()).slice(0, 300) };
+    },
+    stop: () => server.stop(),
+  };
+  return target;
+}
+
+/** Starts Verdaccio with an empty temp storage and makes a user token. */
+export async function startVerdaccioTarget({ dir, log }) {
+  const tmp = mkdtempSync(join(tmpdir(), "pkgedge-bench-verdaccio-"));
+  const storageDir = join(tmp, "storage");
+  const server = await startVerdaccio({ dir, storageDir, workDir: join(tmp, "work") });
+  onCleanup(async () => {
+    await server.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+  const token = await createVerdaccioUser(server.url, "bench", `bench-${Date.now()}-pass`);
+  log(`verdaccio ${server.version}: on ${server.url}`);
+  const target = {
+    name: "verdaccio",
+    url: server.url,
+    registry: `${server.url}/`,
+    token,
+    cacheHeader: null,
+    server,
+    version: server.version,
+    publishVersions: (entries) => publishInBatches(target, entries, 1),
+    /**
+     * Seeds a many-version package straight into storage and restarts, since 2,000 publishes
+     * through its API would each rewrite the growing document.
+     */
+    async seedLarge(entries) {
+      seedVerdaccioStorage(storageDir, server.url, entries.map((e) => ({ ...e, dist: tarballDigests(e.tgz) })));
+      await server.restart();
+      return { method: "written into storage, then restarted" };
+    },
+    metrics: async () => null,
+    stop: () => server.stop(),
+  };
+  return target;
+}

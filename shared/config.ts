@@ -1,0 +1,50 @@
+// Typed view of the wrangler vars, parsed once per isolate. Every tunable lives in wrangler.toml.
+
+export interface Config {
+  regions: string[];
+  defaultRegion: string;
+  devRegionHeader: boolean;
+  anonymousRead: boolean;
+  shieldShards: number;
+  l1MetadataTtl: number;
+  l2MetadataTtl: number;
+  shieldMaxObjectBytes: number;
+  maxPublishBytes: number;
+  tokenCacheSeconds: number;
+  unpublishWindowHours: number;
+}
+
+const cache = new WeakMap<object, Config>();
+
+function int(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === "") return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`wrangler var ${name} must be a non-negative number, got "${value}"`);
+  return n;
+}
+
+function bool(value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined || value === "") return fallback;
+  return value === "true" || value === "1";
+}
+
+export function loadConfig(env: Cloudflare.Env): Config {
+  const cached = cache.get(env);
+  if (cached) return cached;
+  const regions = (env.REGIONS ?? "default").split(",").map((r) => r.trim()).filter(Boolean);
+  const config: Config = {
+    regions,
+    defaultRegion: env.DEFAULT_REGION && regions.includes(env.DEFAULT_REGION) ? env.DEFAULT_REGION : regions[0]!,
+    devRegionHeader: bool(env.DEV_REGION_HEADER, false),
+    anonymousRead: bool(env.ANONYMOUS_READ, true),
+    shieldShards: Math.max(1, int(env.SHIELD_SHARDS, 4, "SHIELD_SHARDS")),
+    l1MetadataTtl: int(env.L1_METADATA_TTL, 30, "L1_METADATA_TTL"),
+    l2MetadataTtl: int(env.L2_METADATA_TTL, 300, "L2_METADATA_TTL"),
+    shieldMaxObjectBytes: int(env.SHIELD_MAX_OBJECT_BYTES, 16 * 1024 * 1024, "SHIELD_MAX_OBJECT_BYTES"),
+    maxPublishBytes: int(env.MAX_PUBLISH_BYTES, 32 * 1024 * 1024, "MAX_PUBLISH_BYTES"),
+    tokenCacheSeconds: int(env.TOKEN_CACHE_SECONDS, 30, "TOKEN_CACHE_SECONDS"),
+    unpublishWindowHours: int(env.UNPUBLISH_WINDOW_HOURS, 72, "UNPUBLISH_WINDOW_HOURS"),
+  };
+  cache.set(env, config);
+  return config;
+}

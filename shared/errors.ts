@@ -1,0 +1,73 @@
+// The one error type of pkgedge. Code below the protocol adapters throws it; each protocol
+// sub-app formats it in its own wire format (npm JSON, OCI envelope, PyPI text).
+
+export type ErrorCode =
+  | "BAD_REQUEST"
+  | "UNAUTHORIZED"
+  | "FORBIDDEN"
+  | "NOT_FOUND"
+  | "METHOD_NOT_ALLOWED"
+  | "CONFLICT"
+  | "TOO_LARGE"
+  | "UNPROCESSABLE"
+  | "INTEGRITY_MISMATCH"
+  | "RATE_LIMITED"
+  | "ORIGIN_UNAVAILABLE"
+  | "INTERNAL";
+
+const STATUS: Record<ErrorCode, number> = {
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  CONFLICT: 409,
+  TOO_LARGE: 413,
+  UNPROCESSABLE: 422,
+  INTEGRITY_MISMATCH: 422,
+  RATE_LIMITED: 429,
+  ORIGIN_UNAVAILABLE: 503,
+  INTERNAL: 500,
+};
+
+export interface RegistryErrorOptions {
+  detail?: unknown;
+  retryAfter?: number;
+  cause?: unknown;
+}
+
+export class RegistryError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly detail?: unknown;
+  readonly retryAfter?: number;
+
+  constructor(code: ErrorCode, message: string, options: RegistryErrorOptions = {}) {
+    super(message, { cause: options.cause });
+    this.name = "RegistryError";
+    this.code = code;
+    this.status = STATUS[code];
+    this.detail = options.detail;
+    this.retryAfter = options.retryAfter;
+  }
+}
+
+export const badRequest = (message: string, detail?: unknown) =>
+  new RegistryError("BAD_REQUEST", message, { detail });
+export const notFound = (message = "not found") => new RegistryError("NOT_FOUND", message);
+export const forbidden = (message: string) => new RegistryError("FORBIDDEN", message);
+export const unauthorized = (message = "authentication required") =>
+  new RegistryError("UNAUTHORIZED", message);
+export const conflict = (message: string) => new RegistryError("CONFLICT", message);
+
+/** Normalises anything thrown into a RegistryError; unknown errors become a 500 without internals. */
+export function toRegistryError(err: unknown): RegistryError {
+  if (err instanceof RegistryError) return err;
+  // Errors can lose their prototype when they cross a Durable Object RPC boundary.
+  if (err instanceof Error && err.name === "RegistryError" && "code" in err) {
+    const e = err as Error & { code: ErrorCode; detail?: unknown; retryAfter?: number };
+    if (e.code in STATUS) return new RegistryError(e.code, e.message, { detail: e.detail, retryAfter: e.retryAfter });
+  }
+  console.error("unexpected error", err);
+  return new RegistryError("INTERNAL", "internal error");
+}

@@ -1,0 +1,44 @@
+// Reading request bodies with a hard size limit, enforced while streaming so an oversize or
+// lying Content-Length never makes the isolate hold more than `limit` bytes.
+import { RegistryError } from "../errors";
+
+export async function readBodyLimited(request: Request, limit: number): Promise<Uint8Array> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > limit) {
+    throw new RegistryError("TOO_LARGE", `request body of ${declared} bytes exceeds the limit of ${limit} bytes`);
+  }
+  if (!request.body) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel();
+      throw new RegistryError("TOO_LARGE", `request body exceeds the limit of ${limit} bytes`);
+    }
+    chunks.push(value);
+  }
+  if (declared !== null && Number(declared) !== total) {
+    throw new RegistryError("BAD_REQUEST", `request body was truncated: got ${total} of ${declared} bytes`);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.byteLength;
+  }
+  return out;
+}
+
+export async function readJsonLimited<T = unknown>(request: Request, limit: number): Promise<T> {
+  const bytes = await readBodyLimited(request, limit);
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes)) as T;
+  } catch {
+    throw new RegistryError("BAD_REQUEST", "request body is not valid JSON");
+  }
+}

@@ -1,0 +1,52 @@
+// Consistent-hash ring with virtual nodes: picks the shield shard for a cache key, so that adding
+// a shard moves only about 1/N of the keys (Karger et al., 1997).
+import { XXH64 } from "xxh3-ts/xxh64.js";
+
+const encoder = new TextEncoder();
+
+export function hash64(text: string): bigint {
+  const bytes = encoder.encode(text);
+  return XXH64(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+}
+
+export class HashRing {
+  private readonly points: bigint[];
+  private readonly owners: string[];
+
+  constructor(nodes: readonly string[], virtualNodes = 128) {
+    if (nodes.length === 0) throw new Error("a hash ring needs at least one node");
+    const entries: Array<[bigint, string]> = [];
+    for (const node of nodes) {
+      for (let v = 0; v < virtualNodes; v++) entries.push([hash64(`${node}#${v}`), node]);
+    }
+    entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    this.points = entries.map((e) => e[0]);
+    this.owners = entries.map((e) => e[1]);
+  }
+
+  /** The node owning `key`: the first virtual node clockwise from the key's hash. */
+  pick(key: string): string {
+    const h = hash64(key);
+    let lo = 0;
+    let hi = this.points.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.points[mid]! < h) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.owners[lo === this.points.length ? 0 : lo]!;
+  }
+}
+
+const rings = new Map<string, HashRing>();
+
+/** The shard names of one region (`us-east/0` ...), memoised per isolate. */
+export function shardFor(region: string, shards: number, key: string): string {
+  const ringKey = `${region}/${shards}`;
+  let ring = rings.get(ringKey);
+  if (!ring) {
+    ring = new HashRing(Array.from({ length: shards }, (_, i) => `${region}/${i}`));
+    rings.set(ringKey, ring);
+  }
+  return ring.pick(key);
+}

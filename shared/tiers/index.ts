@@ -1,0 +1,122 @@
+// The tiers in order: L1 (this PoP's Cache API) -> L2 (the region's shield shard) -> origin.
+// Protocol adapters hand in opaque keys and, for documents they rewrite per request (packuments
+// with this host's tarball URLs, say), a transform whose output is what L1 keeps.
+import type { Config } from "../config";
+import { EdgeCache } from "./edge-cache";
+import { shardFor } from "./hash-ring";
+import type { CacheState, ObjectMeta, ShieldAnswer, ShieldStats, TierRequest } from "./types";
+
+export type { CacheState, ObjectKind, ObjectMeta, ShieldStats, TierRequest } from "./types";
+
+export interface Served {
+  found: boolean;
+  state: CacheState;
+  meta?: ObjectMeta;
+  body?: ReadableStream<Uint8Array> | Uint8Array;
+}
+
+export interface Variant {
+  /** The L1 key of the rendered variant (include everything the rendering depends on). */
+  key: string;
+  render: (bytes: Uint8Array, meta: ObjectMeta) => { bytes: Uint8Array; meta: ObjectMeta };
+}
+
+// Concurrent L1 misses for one rendered variant in this isolate share one shield call and one
+// rendering (a 5 MB packument asked for by 20 clients at once is parsed once, not 20 times).
+const rendering = new Map<string, Promise<Served>>();
+
+export class Tiers {
+  constructor(
+    private readonly env: Cloudflare.Env,
+    private readonly config: Config,
+    readonly region: string,
+    private readonly waitUntil: (p: Promise<unknown>) => void,
+  ) {}
+
+  /** The shield stub that owns `key` in `region`. */
+  shield(key: string, region = this.region): DurableObjectStub<import("../../durable-objects/regional-shield").RegionalShield> {
+    const shard = shardFor(region, this.config.shieldShards, key);
+    return this.env.SHIELD.get(this.env.SHIELD.idFromName(shard)) as never;
+  }
+
+  async get(req: TierRequest, variant?: Variant): Promise<Served> {
+    const l1 = await EdgeCache.open(this.region);
+    const l1Key = variant?.key ?? req.key;
+    const hit = await l1.match(l1Key);
+    if (hit) return { found: true, state: "L1-HIT", meta: hit.meta, body: hit.body };
+
+    if (variant) {
+      const collapseKey = `${this.region}\n${l1Key}`;
+      let pending = rendering.get(collapseKey);
+      if (!pending) {
+        pending = this.renderVariant(l1, req, variant).finally(() => rendering.delete(collapseKey));
+        rendering.set(collapseKey, pending);
+      }
+      return pending;
+    }
+
+    const answer = await this.askShield(req);
+    if (!answer.found || !answer.meta || !answer.body) return { found: false, state: answer.state };
+    let body = answer.body;
+    if (body instanceof ReadableStream) {
+      const [forClient, forCache] = body.tee();
+      body = forClient;
+      this.waitUntil(l1.put(l1Key, answer.meta, forCache, req.immutable, this.config.l1MetadataTtl).catch(logCacheError));
+    } else {
+      this.waitUntil(l1.put(l1Key, answer.meta, body, req.immutable, this.config.l1MetadataTtl).catch(logCacheError));
+    }
+    return { found: true, state: answer.state, meta: answer.meta, body };
+  }
+
+  private async renderVariant(l1: EdgeCache, req: TierRequest, variant: Variant): Promise<Served> {
+    const answer = await this.askShield(req);
+    if (!answer.found || !answer.meta || !answer.body) return { found: false, state: answer.state };
+    const source = answer.body instanceof Uint8Array ? answer.body : new Uint8Array(await new Response(answer.body).arrayBuffer());
+    const { bytes, meta } = variant.render(source, answer.meta);
+    this.waitUntil(l1.put(variant.key, meta, bytes, req.immutable, this.config.l1MetadataTtl).catch(logCacheError));
+    return { found: true, state: answer.state, meta, body: bytes };
+  }
+
+  private askShield(req: TierRequest): Promise<ShieldAnswer> {
+    const ttl = req.immutable ? 0 : this.config.l2MetadataTtl;
+    return this.shield(req.key).get(req, ttl) as Promise<ShieldAnswer>;
+  }
+
+  /**
+   * Forgets keys after a write: in every region's shield, and in L1 of this PoP (and, in dev
+   * where one process plays every region, in every region's L1). Other PoPs' L1 entries for
+   * mutable metadata expire within L1_METADATA_TTL.
+   */
+  async invalidate(shieldKeys: string[], l1Keys: string[]): Promise<void> {
+    const regions = this.config.regions;
+    await Promise.all(regions.flatMap((region) => {
+      const byShard = new Map<string, string[]>();
+      for (const key of shieldKeys) {
+        const shard = shardFor(region, this.config.shieldShards, key);
+        byShard.set(shard, [...(byShard.get(shard) ?? []), key]);
+      }
+      return [...byShard.entries()].map(([, keys]) => this.shield(keys[0]!, region).invalidate(keys));
+    }));
+    const l1Regions = this.config.devRegionHeader ? regions : [this.region];
+    await Promise.all(l1Regions.map(async (region) => {
+      const l1 = await EdgeCache.open(region);
+      await Promise.all(l1Keys.map((k) => l1.delete(k)));
+    }));
+  }
+
+  /** Stats of every shard of every region, for /_/metrics. */
+  async shieldStats(): Promise<Array<{ region: string; shard: number; stats: ShieldStats }>> {
+    const jobs: Array<Promise<{ region: string; shard: number; stats: ShieldStats }>> = [];
+    for (const region of this.config.regions) {
+      for (let shard = 0; shard < this.config.shieldShards; shard++) {
+        const stub = this.env.SHIELD.get(this.env.SHIELD.idFromName(`${region}/${shard}`)) as DurableObjectStub<import("../../durable-objects/regional-shield").RegionalShield>;
+        jobs.push((stub.stats() as Promise<ShieldStats>).then((stats) => ({ region, shard, stats })));
+      }
+    }
+    return Promise.all(jobs);
+  }
+}
+
+function logCacheError(err: unknown): void {
+  console.warn("L1 cache write failed", err);
+}

@@ -1,0 +1,31 @@
+// Two projects: unit + integration tests inside workerd (the vitest pool), and end-to-end tests
+// in Node that start `wrangler dev` and drive it with the real package-manager clients.
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: { bindings: { PKGEDGE_ADMIN_TOKEN: "test-admin-secret" } },
+          }),
+        ],
+        test: { name: "workers", include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"] },
+      },
+      {
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          // Each file starts its own wrangler dev; two at once is what 2 cores carry well.
+          maxWorkers: 2,
+        },
+      },
+    ],
+  },
+});

@@ -1,0 +1,59 @@
+// /_/tokens: create (the secret is shown once), list (never the secret), revoke.
+import { Hono } from "hono";
+import { forgetToken, generateToken, sha256Hex } from "../../shared/auth/tokens";
+import { badRequest, notFound } from "../../shared/errors";
+import { readJsonLimited } from "../../shared/http/body";
+import { TokenStore, type Scope, type TokenRecord } from "../../shared/origin";
+
+const SCOPES: readonly Scope[] = ["read", "publish", "admin"];
+
+interface CreateBody {
+  name?: unknown;
+  scopes?: unknown;
+  packages?: unknown;
+  /** Seconds until the token expires. */
+  expiresIn?: unknown;
+}
+
+function parseCreate(body: CreateBody): Omit<TokenRecord, "id" | "createdAt"> {
+  if (typeof body.name !== "string" || !/^[A-Za-z0-9._@-]{1,64}$/.test(body.name)) {
+    throw badRequest("name must be 1-64 characters of letters, digits, . _ @ -");
+  }
+  if (!Array.isArray(body.scopes) || body.scopes.length === 0 || !body.scopes.every((s) => SCOPES.includes(s as Scope))) {
+    throw badRequest(`scopes must be a non-empty list of ${SCOPES.join(", ")}`);
+  }
+  let packages: string[] | undefined;
+  if (body.packages !== undefined) {
+    if (!Array.isArray(body.packages) || !body.packages.every((p) => typeof p === "string" && p.length > 0 && p.length <= 256)) {
+      throw badRequest("packages must be a list of name patterns such as @acme/* or left-pad");
+    }
+    packages = body.packages as string[];
+  }
+  let expiresAt: string | undefined;
+  if (body.expiresIn !== undefined) {
+    if (typeof body.expiresIn !== "number" || !Number.isFinite(body.expiresIn) || body.expiresIn <= 0) {
+      throw badRequest("expiresIn must be a positive number of seconds");
+    }
+    expiresAt = new Date(Date.now() + body.expiresIn * 1000).toISOString();
+  }
+  return { name: body.name, scopes: [...new Set(body.scopes as Scope[])], ...(packages ? { packages } : {}), ...(expiresAt ? { expiresAt } : {}) };
+}
+
+export const tokens = new Hono<{ Bindings: Cloudflare.Env }>();
+
+tokens.post("/", async (c) => {
+  const fields = parseCreate(await readJsonLimited<CreateBody>(c.req.raw, 16 * 1024));
+  const token = generateToken();
+  const record: TokenRecord = { id: crypto.randomUUID(), createdAt: new Date().toISOString(), ...fields };
+  await new TokenStore(c.env.TOKENS).put(await sha256Hex(token), record);
+  return c.json({ ...record, token }, 201);
+});
+
+tokens.get("/", async (c) => c.json({ tokens: await new TokenStore(c.env.TOKENS).list() }));
+
+tokens.delete("/:id", async (c) => {
+  const hash = await new TokenStore(c.env.TOKENS).revoke(c.req.param("id"));
+  if (!hash) throw notFound("no token with that id");
+  forgetToken(hash);
+  return c.json({ ok: true });
+});

@@ -1,0 +1,44 @@
+// The root app: context -> authenticate -> metrics -> one router per protocol.
+import { Hono } from "hono";
+import { loadConfig } from "../shared/config";
+import { toRegistryError } from "../shared/errors";
+import { recordRequest } from "../shared/metrics";
+import { Tiers } from "../shared/tiers";
+import { resolveRegion } from "../shared/tiers/region";
+import { admin } from "./admin";
+import "./context";
+import { authenticate } from "./middleware/authenticate";
+import { npm } from "./npm";
+import { CACHE_HEADER } from "./responses";
+
+export const app = new Hono<{ Bindings: Cloudflare.Env }>();
+
+app.use(async function requestContext(c, next) {
+  const config = loadConfig(c.env);
+  const region = resolveRegion(c.req.raw, config);
+  c.set("config", config);
+  c.set("region", region);
+  c.set("tiers", new Tiers(c.env, config, region, (p) => c.executionCtx.waitUntil(p)));
+  const path = c.req.path;
+  c.set("protocol", path.startsWith("/npm/") || path === "/npm" ? "npm" : path.startsWith("/_/") ? "admin" : "other");
+  await next();
+});
+
+app.use(async function metrics(c, next) {
+  const started = performance.now();
+  await next();
+  // Workers freezes timers during I/O-free compute, so this measures time to headers.
+  const tier = c.res.headers.get(CACHE_HEADER) ?? "none";
+  recordRequest(c.get("region"), c.get("protocol"), tier, c.res.status, performance.now() - started);
+});
+
+app.use(authenticate());
+
+app.route("/npm", npm);
+app.route("/_", admin);
+
+app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
+app.onError((err, c) => {
+  const e = toRegistryError(err);
+  return c.json({ error: e.message }, e.status as 400);
+});

@@ -1,0 +1,8 @@
+// wrangler's entry point: the edge Worker and the Durable Object classes it binds.
+import { app } from "./app";
+
+export { RegionalShield } from "../durable-objects/regional-shield";
+
+export default {
+  fetch: app.fetch,
+} satisfies ExportedHandler<Cloudflare.Env>;

@@ -1,0 +1,203 @@
+// The npm registry API under /npm/, as npm 10/11, pnpm and yarn use it.
+import { Hono, type Context } from "hono";
+import { RegistryError, badRequest, notFound } from "../../shared/errors";
+import { readJsonLimited } from "../../shared/http/body";
+import { principalName } from "../../shared/auth/permissions";
+import { ObjectStore } from "../../shared/origin";
+import { requireAccess, isPublicRead } from "../access";
+import { cacheControl, servedResponse } from "../responses";
+import { npmError } from "./errors";
+import { packumentCacheKey, packumentObject, packumentVariantKey, tarballCacheKey, tarballObject } from "./keys";
+import { assertPackageName, versionFromTarball } from "./names";
+import { ABBREVIATED_TYPE, isLive, renderPackument, wantsAbbreviated, type Packument } from "./packument";
+import { publish, removeDistTag, setDistTag, unpublishPackage, updateMetadata, type Actor, type PublishBody } from "./publish";
+
+export const npm = new Hono<{ Bindings: Cloudflare.Env }>();
+npm.onError(npmError);
+
+const encoder = new TextEncoder();
+// Hosts this isolate has rendered packuments for: invalidation drops each host's rendering.
+const renderedOrigins = new Set<string>();
+
+const store = (c: Context) => new ObjectStore(c.env.BLOBS);
+const actorOf = (c: Context): Actor => {
+  const p = c.get("principal");
+  return { name: principalName(p), admin: p.kind === "admin" || (p.kind === "token" && p.token.scopes.includes("admin")) };
+};
+
+/** The name from either route shape: `/@scope/name` or `/@scope%2fname` (npm sends the latter). */
+function nameFrom(c: Context): string {
+  const scope = c.req.param("scope");
+  const name = scope ? `${scope}/${c.req.param("name")}` : c.req.param("name");
+  if (!name) throw badRequest("missing package name");
+  return name;
+}
+
+async function servePackument(c: Context, name: string): Promise<Response> {
+  assertPackageName(name);
+  requireAccess(c, "read", name);
+  const form = wantsAbbreviated(c.req.header("accept")) ? "abbreviated" : "full";
+  const origin = new URL(c.req.url).origin;
+  if (renderedOrigins.size < 32) renderedOrigins.add(origin);
+  const served = await c.get("tiers").get(
+    { key: packumentCacheKey(name), originKey: packumentObject(name), kind: "metadata", immutable: false },
+    {
+      key: packumentVariantKey(name, form, origin),
+      render: (bytes, meta) => {
+        const doc = JSON.parse(new TextDecoder().decode(bytes)) as Packument;
+        // An unpublished package keeps a tombstone at the origin; clients see 404.
+        const out = isLive(doc) ? encoder.encode(renderPackument(doc, form, origin)) : encoder.encode("");
+        const etag = `"${meta.etag.replace(/"/g, "")}-${form === "full" ? "f" : "a"}"`;
+        return { bytes: out, meta: { size: out.byteLength, etag, contentType: form === "full" ? "application/json" : ABBREVIATED_TYPE } };
+      },
+    },
+  );
+  if (!served.found || served.meta?.size === 0) throw notFound(`package ${name} not found`);
+  return servedResponse(c, served, {
+    "cache-control": cacheControl(isPublicRead(c), false, c.get("config").l1MetadataTtl),
+    vary: "accept, authorization",
+  });
+}
+
+async function serveTarball(c: Context, name: string, file: string): Promise<Response> {
+  assertPackageName(name);
+  requireAccess(c, "read", name);
+  if (!versionFromTarball(name, file)) throw notFound(`tarball ${file} not found`);
+  const served = await c.get("tiers").get({ key: tarballCacheKey(name, file), originKey: tarballObject(name, file), kind: "blob", immutable: true });
+  if (!served.found) throw notFound(`tarball ${name}/-/${file} not found`);
+  return servedResponse(c, served, {
+    "content-type": "application/octet-stream",
+    "cache-control": cacheControl(isPublicRead(c), true, 0),
+  });
+}
+
+/** After any write: forget the packument in every shield and every rendering at L1. */
+async function invalidatePackument(c: Context, name: string): Promise<void> {
+  const l1Keys = [...renderedOrigins].flatMap((o) => [packumentVariantKey(name, "full", o), packumentVariantKey(name, "abbreviated", o)]);
+  await c.get("tiers").invalidate([packumentCacheKey(name)], l1Keys);
+}
+
+async function readPackument(c: Context, name: string): Promise<Packument> {
+  const stored = await store(c).readJson<Packument>(packumentObject(name));
+  if (!stored || !isLive(stored.doc)) throw notFound(`package ${name} not found`);
+  return stored.doc;
+}
+
+// ---- service endpoints ----
+npm.get("/-/ping", (c) => c.json({}));
+npm.get("/-/whoami", (c) => {
+  requireAccess(c, "read", null);
+  const p = c.get("principal");
+  if (p.kind === "anonymous") throw new RegistryError("UNAUTHORIZED", "not logged in: set an _authToken for this registry");
+  return c.json({ username: principalName(p) });
+});
+npm.put("/-/user/:user", () => {
+  throw new RegistryError("UNAUTHORIZED", "pkgedge does not support npm login; create a token with `npm run pkgedge -- token create` and set _authToken");
+});
+npm.post("/-/npm/v1/security/*", () => {
+  throw new RegistryError("NOT_FOUND", "pkgedge does not serve security advisories; run npm install with --no-audit");
+});
+
+// ---- dist-tags ----
+npm.get("/-/package/:name/dist-tags", async (c) => {
+  const name = nameFrom(c);
+  assertPackageName(name);
+  requireAccess(c, "read", name);
+  return c.json((await readPackument(c, name))["dist-tags"]);
+});
+npm.put("/-/package/:name/dist-tags/:tag", async (c) => {
+  const name = nameFrom(c);
+  assertPackageName(name);
+  requireAccess(c, "publish", name);
+  const version = await readJsonLimited<unknown>(c.req.raw, 4096);
+  if (typeof version !== "string") throw badRequest("dist-tag body must be a JSON string naming a version");
+  const tags = await setDistTag(store(c), name, c.req.param("tag"), version);
+  await invalidatePackument(c, name);
+  return c.json({ ok: true, "dist-tags": tags }, 201);
+});
+npm.delete("/-/package/:name/dist-tags/:tag", async (c) => {
+  const name = nameFrom(c);
+  assertPackageName(name);
+  requireAccess(c, "publish", name);
+  const tags = await removeDistTag(store(c), name, c.req.param("tag"));
+  await invalidatePackument(c, name);
+  return c.json({ ok: true, "dist-tags": tags });
+});
+
+// ---- tarballs ----
+npm.get("/:scope{@[^/]+}/:name/-/:file", (c) => serveTarball(c, nameFrom(c), c.req.param("file")));
+npm.get("/:name/-/:file", (c) => serveTarball(c, nameFrom(c), c.req.param("file")));
+// npm unpublish deletes the tarball after removing the version from the packument.
+const deleteTarball = async (c: Context) => {
+  const name = nameFrom(c);
+  assertPackageName(name);
+  requireAccess(c, "publish", name);
+  const file = c.req.param("file")!;
+  const version = versionFromTarball(name, file);
+  if (!version) throw notFound(`tarball ${file} not found`);
+  const stored = await store(c).readJson<Packument>(packumentObject(name));
+  if (stored?.doc.versions[version]) throw new RegistryError("CONFLICT", `${name}@${version} is still published; unpublish the version first`);
+  await store(c).delete(tarballObject(name, file));
+  return c.json({ ok: true });
+};
+npm.delete("/:scope{@[^/]+}/:name/-/:file/-rev/:rev", deleteTarball);
+npm.delete("/:name/-/:file/-rev/:rev", deleteTarball);
+
+// ---- packuments and versions ----
+const getPackument = (c: Context) => servePackument(c, nameFrom(c));
+npm.get("/:scope{@[^/]+}/:name", getPackument);
+npm.get("/:name", getPackument);
+const getVersion = async (c: Context) => {
+  const name = nameFrom(c);
+  assertPackageName(name);
+  requireAccess(c, "read", name);
+  const doc = await readPackument(c, name);
+  const wanted = c.req.param("version")!;
+  const version = doc["dist-tags"][wanted] ?? wanted;
+  const manifest = doc.versions[version];
+  if (!manifest) throw notFound(`version ${name}@${wanted} not found`);
+  const origin = new URL(c.req.url).origin;
+  return c.json({ ...manifest, dist: { ...manifest.dist, tarball: origin + manifest.dist.tarball } });
+};
+npm.get("/:scope{@[^/]+}/:name/:version", getVersion);
+npm.get("/:name/:version", getVersion);
+
+const putPackument = async (c: Context) => {
+  const name = nameFrom(c);
+  assertPackageName(name);
+  requireAccess(c, "publish", name);
+  const body = await readJsonLimited<PublishBody>(c.req.raw, c.get("config").maxPublishBytes);
+  if (!body || typeof body !== "object" || Array.isArray(body)) throw badRequest("publish body must be a JSON object");
+  if (body.name !== undefined && body.name !== name) throw badRequest(`body names package "${String(body.name)}" but the URL names "${name}"`);
+  const revParam = c.req.param("rev");
+  if (revParam !== undefined) body._rev = revParam;
+  const hasTarballs = body._attachments && Object.keys(body._attachments).length > 0;
+  if (hasTarballs) {
+    const doc = await publish(store(c), name, body, actorOf(c));
+    await invalidatePackument(c, name);
+    return c.json({ ok: true, id: name, rev: doc._rev }, 201);
+  }
+  const { doc } = await updateMetadata(store(c), name, body, actorOf(c), c.get("config").unpublishWindowHours);
+  await invalidatePackument(c, name);
+  return c.json({ ok: true, id: name, rev: doc._rev }, 200);
+};
+npm.put("/:scope{@[^/]+}/:name/-rev/:rev", putPackument);
+npm.put("/:name/-rev/:rev", putPackument);
+npm.put("/:scope{@[^/]+}/:name", putPackument);
+npm.put("/:name", putPackument);
+
+const deletePackage = async (c: Context) => {
+  const name = nameFrom(c);
+  assertPackageName(name);
+  requireAccess(c, "publish", name);
+  await unpublishPackage(store(c), name, c.req.param("rev") ?? null, actorOf(c), c.get("config").unpublishWindowHours);
+  await invalidatePackument(c, name);
+  return c.json({ ok: true });
+};
+npm.delete("/:scope{@[^/]+}/:name/-rev/:rev", deletePackage);
+npm.delete("/:name/-rev/:rev", deletePackage);
+
+// notFound only runs on the root app; end with a catch-all so our format is kept.
+npm.all("*", (c) => {
+  throw new RegistryError(c.req.method === "GET" || c.req.method === "HEAD" ? "NOT_FOUND" : "METHOD_NOT_ALLOWED", `no npm endpoint for ${c.req.method} ${new URL(c.req.url).pathname}`);
+});

@@ -1,0 +1,258 @@
+// Writes to an npm package: publish, deprecate, unpublish. Tarballs are stored create-only, the
+// packument is updated with compare-and-swap (shared/origin), and a write that fails part-way
+// removes the tarballs it created, so no half-published version is ever visible.
+import semver from "semver";
+import { RegistryError, badRequest, conflict, notFound } from "../../shared/errors";
+import type { ObjectStore } from "../../shared/origin";
+import { assertPackageName, assertTagName, assertVersion, tarballFile } from "./names";
+import { packumentObject, tarballObject } from "./keys";
+import type { Packument, VersionManifest } from "./packument";
+
+export interface Actor {
+  name: string;
+  /** May unpublish versions older than the unpublish window. */
+  admin: boolean;
+}
+
+interface Attachment {
+  content_type?: string;
+  data?: string;
+  length?: number;
+}
+
+export interface PublishBody {
+  _id?: string;
+  name?: string;
+  _rev?: string;
+  description?: string;
+  "dist-tags"?: Record<string, string>;
+  versions?: Record<string, VersionManifest>;
+  _attachments?: Record<string, Attachment>;
+  maintainers?: Array<{ name: string; email?: string }>;
+  readme?: string;
+  [k: string]: unknown;
+}
+
+const toHex = (buf: ArrayBuffer) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, "0")).join("");
+
+/** Checks the bytes against the sha512 integrity and sha1 shasum the client claims. */
+export async function verifyIntegrity(bytes: Uint8Array, dist: { integrity?: unknown; shasum?: unknown }, label: string): Promise<{ integrity: string; shasum: string; sha512: ArrayBuffer }> {
+  const [sha512, sha1] = await Promise.all([crypto.subtle.digest("SHA-512", bytes), crypto.subtle.digest("SHA-1", bytes)]);
+  const integrity = `sha512-${Buffer.from(sha512).toString("base64")}`;
+  const shasum = toHex(sha1);
+  if (dist.integrity !== undefined) {
+    // The integrity field may list several hashes (SRI); the sha512 one must match.
+    const claimed = String(dist.integrity).split(/\s+/).filter((h) => h.startsWith("sha512-"));
+    if (claimed.length === 0 || !claimed.includes(integrity)) {
+      throw new RegistryError("INTEGRITY_MISMATCH", `integrity check failed for ${label}: the tarball's sha512 does not match dist.integrity`);
+    }
+  }
+  if (dist.shasum !== undefined && String(dist.shasum).toLowerCase() !== shasum) {
+    throw new RegistryError("INTEGRITY_MISMATCH", `integrity check failed for ${label}: the tarball's sha1 does not match dist.shasum`);
+  }
+  return { integrity, shasum, sha512 };
+}
+
+function newRev(previous: string | undefined): string {
+  const n = previous ? Number.parseInt(previous, 10) || 0 : 0;
+  return `${n + 1}-${toHex(crypto.getRandomValues(new Uint8Array(8)).buffer as ArrayBuffer)}`;
+}
+
+function everPublished(doc: Packument | null, version: string): boolean {
+  return !!doc && (version in doc.versions || typeof doc.time[version] === "string");
+}
+
+function findAttachment(attachments: Record<string, Attachment>, name: string, version: string, count: number): Attachment | undefined {
+  return attachments[`${name}-${version}.tgz`] ?? attachments[tarballFile(name, version)] ??
+    (count === 1 ? Object.values(attachments)[0] : undefined);
+}
+
+/** Applies an `npm publish` body (one or more new versions with their tarballs). */
+export async function publish(store: ObjectStore, name: string, body: PublishBody, actor: Actor): Promise<Packument> {
+  assertPackageName(name);
+  const versions = body.versions;
+  const attachments = body._attachments;
+  if (!versions || typeof versions !== "object" || Object.keys(versions).length === 0) throw badRequest("publish body has no versions");
+  if (!attachments || typeof attachments !== "object") throw badRequest("publish body has no _attachments");
+  const count = Object.keys(versions).length;
+
+  // Validate everything and decode every tarball before storing anything.
+  const prepared: Array<{ version: string; manifest: VersionManifest; bytes: Uint8Array; sha512: ArrayBuffer }> = [];
+  for (const [version, manifest] of Object.entries(versions)) {
+    assertVersion(version);
+    if (!manifest || typeof manifest !== "object") throw badRequest(`version ${version} is not an object`);
+    if (manifest.name !== name) throw badRequest(`version ${version} names package "${String(manifest.name)}", not "${name}"`);
+    if (manifest.version !== version) throw badRequest(`version key ${version} does not match manifest version "${String(manifest.version)}"`);
+    const attachment = findAttachment(attachments, name, version, count);
+    if (!attachment || typeof attachment.data !== "string") throw badRequest(`no tarball attached for ${name}@${version}`);
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(attachment.data)) throw badRequest(`tarball for ${name}@${version} is not valid base64`);
+    const bytes = new Uint8Array(Buffer.from(attachment.data, "base64"));
+    if (bytes.byteLength === 0) throw badRequest(`tarball for ${name}@${version} is empty`);
+    if (attachment.length !== undefined && attachment.length !== bytes.byteLength) {
+      throw badRequest(`tarball for ${name}@${version} is ${bytes.byteLength} bytes but _attachments says ${attachment.length}: truncated upload?`);
+    }
+    const dist = (manifest.dist ?? {}) as VersionManifest["dist"];
+    const { integrity, shasum, sha512 } = await verifyIntegrity(bytes, dist, `${name}@${version}`);
+    const clean: VersionManifest = {
+      ...manifest,
+      _id: `${name}@${version}`,
+      _npmUser: { name: actor.name },
+      dist: { ...dist, integrity, shasum, tarball: `/npm/${name}/-/${tarballFile(name, version)}` },
+    };
+    delete clean.readme;
+    prepared.push({ version, manifest: clean, bytes, sha512 });
+  }
+  const tags = body["dist-tags"] ?? {};
+  for (const [tag, target] of Object.entries(tags)) {
+    assertTagName(tag);
+    if (typeof target !== "string") throw badRequest(`dist-tag ${tag} must name a version`);
+  }
+
+  // Cheap early answer for the common conflict; the authoritative check is inside the CAS.
+  const existing = await store.readJson<Packument>(packumentObject(name));
+  for (const p of prepared) {
+    if (everPublished(existing?.doc ?? null, p.version)) throw cannotRepublish(name, p.version);
+  }
+
+  const created: string[] = [];
+  try {
+    for (const p of prepared) {
+      const key = tarballObject(name, tarballFile(name, p.version));
+      // Create-only: if the key is taken, someone else is publishing this version right now.
+      if (!(await store.createIfAbsent(key, p.bytes, "application/octet-stream", p.sha512))) throw cannotRepublish(name, p.version);
+      created.push(key);
+    }
+    const result = await store.updateJson<Packument>(packumentObject(name), (current) => {
+      const now = new Date().toISOString();
+      const doc: Packument = current ?? {
+        _id: name, name, _rev: "", "dist-tags": {}, versions: {}, time: { created: now, modified: now },
+      };
+      for (const p of prepared) if (everPublished(current, p.version)) throw cannotRepublish(name, p.version);
+      const versions = { ...doc.versions };
+      const time: Packument["time"] = { ...doc.time, modified: now };
+      delete time.unpublished;
+      for (const p of prepared) {
+        versions[p.version] = p.manifest;
+        time[p.version] = now;
+      }
+      const distTags = { ...doc["dist-tags"], ...tags };
+      for (const [tag, target] of Object.entries(tags)) {
+        if (!versions[target]) throw badRequest(`dist-tag ${tag} points at ${target}, which is not a version of ${name}`);
+      }
+      if (!distTags.latest) distTags.latest = semver.rsort(Object.keys(versions))[0]!;
+      const newest = prepared[prepared.length - 1]!;
+      return {
+        ...doc,
+        _rev: newRev(doc._rev),
+        description: (body.description as string | undefined) ?? (newest.manifest.description as string | undefined) ?? doc.description,
+        "dist-tags": distTags,
+        versions,
+        time,
+        maintainers: doc.maintainers?.length ? doc.maintainers : body.maintainers ?? [{ name: actor.name }],
+        // npm puts the readme in the version manifest; the registry keeps one, at the top.
+        readme: body.readme ?? (body.versions?.[newest.version]?.readme as string | undefined) ?? doc.readme ?? "",
+        readmeFilename: (body.readmeFilename as string | undefined) ?? doc.readmeFilename,
+      };
+    });
+    return result!.doc;
+  } catch (err) {
+    if (created.length) await store.delete(created);
+    throw err;
+  }
+}
+
+function cannotRepublish(name: string, version: string): RegistryError {
+  return conflict(`cannot publish over the previously published version ${name}@${version}: versions can never be reused, even after unpublish`);
+}
+
+/**
+ * Applies a packument PUT without tarballs, as `npm deprecate` and `npm unpublish pkg@ver` send
+ * it: only version removals, `deprecated` messages and dist-tags are taken from the body.
+ */
+export async function updateMetadata(store: ObjectStore, name: string, body: PublishBody, actor: Actor, unpublishWindowHours: number): Promise<{ doc: Packument; removed: string[] }> {
+  if (!body.versions || typeof body.versions !== "object") throw badRequest("packument update has no versions");
+  let removed: string[] = [];
+  const result = await store.updateJson<Packument>(packumentObject(name), (current) => {
+    if (!current || Object.keys(current.versions).length === 0) throw notFound(`package ${name} not found`);
+    if (body._rev !== undefined && body._rev !== current._rev) {
+      throw conflict(`document update conflict: ${name} changed since revision ${body._rev} was read`);
+    }
+    const now = new Date().toISOString();
+    const versions = { ...current.versions };
+    removed = Object.keys(current.versions).filter((v) => !(v in body.versions!));
+    for (const v of removed) {
+      assertMayUnpublish(current, v, actor, unpublishWindowHours);
+      delete versions[v];
+    }
+    for (const [v, incoming] of Object.entries(body.versions!)) {
+      const stored = versions[v];
+      if (!stored) throw badRequest(`version ${v} is not published; publish it with its tarball`);
+      const deprecated = incoming?.deprecated;
+      if (deprecated === undefined || deprecated === "") {
+        if (stored.deprecated !== undefined) versions[v] = { ...stored, deprecated: undefined };
+      } else if (typeof deprecated === "string" && deprecated !== stored.deprecated) {
+        versions[v] = { ...stored, deprecated };
+      }
+      if (versions[v]?.deprecated === undefined) delete versions[v]!.deprecated;
+    }
+    if (Object.keys(versions).length === 0) throw badRequest("cannot remove every version this way; unpublish the whole package");
+    const distTags: Record<string, string> = {};
+    for (const [tag, target] of Object.entries({ ...current["dist-tags"], ...(body["dist-tags"] ?? {}) })) {
+      if (versions[target]) distTags[tag] = target;
+    }
+    if (!distTags.latest) distTags.latest = semver.rsort(Object.keys(versions))[0]!;
+    return { ...current, _rev: newRev(current._rev), versions, "dist-tags": distTags, time: { ...current.time, modified: now } };
+  });
+  if (removed.length) await store.delete(removed.map((v) => tarballObject(name, tarballFile(name, v))));
+  return { doc: result!.doc, removed };
+}
+
+function assertMayUnpublish(doc: Packument, version: string, actor: Actor, windowHours: number): void {
+  const published = doc.time[version];
+  const ageHours = typeof published === "string" ? (Date.now() - Date.parse(published)) / 3_600_000 : Infinity;
+  if (ageHours > windowHours && !actor.admin) {
+    throw new RegistryError("FORBIDDEN", `${doc.name}@${version} was published more than ${windowHours} hours ago; only an admin can unpublish it`);
+  }
+}
+
+/** Unpublishes the whole package. Its versions stay reserved in `time` forever. */
+export async function unpublishPackage(store: ObjectStore, name: string, rev: string | null, actor: Actor, unpublishWindowHours: number): Promise<string[]> {
+  let removed: string[] = [];
+  await store.updateJson<Packument>(packumentObject(name), (current) => {
+    if (!current || Object.keys(current.versions).length === 0) throw notFound(`package ${name} not found`);
+    if (rev !== null && rev !== current._rev) throw conflict(`document update conflict: ${name} is at another revision`);
+    removed = Object.keys(current.versions);
+    for (const v of removed) assertMayUnpublish(current, v, actor, unpublishWindowHours);
+    const now = new Date().toISOString();
+    return {
+      ...current, _rev: newRev(current._rev), versions: {}, "dist-tags": {},
+      time: { ...current.time, modified: now, unpublished: { time: now, versions: removed } },
+    };
+  });
+  await store.delete(removed.map((v) => tarballObject(name, tarballFile(name, v))));
+  return removed;
+}
+
+export async function setDistTag(store: ObjectStore, name: string, tag: string, version: string): Promise<Record<string, string>> {
+  assertTagName(tag);
+  assertVersion(version);
+  const result = await store.updateJson<Packument>(packumentObject(name), (current) => {
+    if (!current || Object.keys(current.versions).length === 0) throw notFound(`package ${name} not found`);
+    if (!current.versions[version]) throw notFound(`version ${name}@${version} not found`);
+    if (current["dist-tags"][tag] === version) return null;
+    return { ...current, _rev: newRev(current._rev), "dist-tags": { ...current["dist-tags"], [tag]: version }, time: { ...current.time, modified: new Date().toISOString() } };
+  });
+  return result!.doc["dist-tags"];
+}
+
+export async function removeDistTag(store: ObjectStore, name: string, tag: string): Promise<Record<string, string>> {
+  if (tag === "latest") throw badRequest("the latest dist-tag cannot be removed; point it at another version instead");
+  const result = await store.updateJson<Packument>(packumentObject(name), (current) => {
+    if (!current || Object.keys(current.versions).length === 0) throw notFound(`package ${name} not found`);
+    if (!(tag in current["dist-tags"])) throw notFound(`dist-tag ${tag} not found on ${name}`);
+    const tags = { ...current["dist-tags"] };
+    delete tags[tag];
+    return { ...current, _rev: newRev(current._rev), "dist-tags": tags, time: { ...current.time, modified: new Date().toISOString() } };
+  });
+  return result!.doc["dist-tags"];
+}
