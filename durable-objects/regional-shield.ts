@@ -2,9 +2,8 @@
 // It keeps metadata and small objects in SQLite, collapses concurrent misses for a key into one
 // origin read, and streams large objects through to every waiter without storing them.
 import { DurableObject } from "cloudflare:workers";
-import { loadConfig } from "../shared/config";
 import { ObjectStore, type OriginObject } from "../shared/origin";
-import type { ObjectMeta, ShieldAnswer, ShieldStats, TierRequest } from "../shared/tiers/types";
+import type { ObjectMeta, ShieldAnswer, ShieldPolicy, ShieldStats, TierRequest } from "../shared/tiers/types";
 import { Broadcast } from "./broadcast";
 import { ShieldStorage } from "./shield-storage";
 
@@ -27,7 +26,7 @@ export class RegionalShield extends DurableObject<Cloudflare.Env> {
   }
 
   /** Answers one tier request: from storage, by joining a load in flight, or from the origin. */
-  async get(req: TierRequest, ttlSeconds: number): Promise<ShieldAnswer> {
+  async get(req: TierRequest, policy: ShieldPolicy): Promise<ShieldAnswer> {
     const now = Date.now();
     const stored = this.storage.read(req.key, now);
     if (stored && stored.fresh) {
@@ -38,10 +37,10 @@ export class RegionalShield extends DurableObject<Cloudflare.Env> {
     const pending = this.inflight.get(req.key);
     if (pending) {
       this.storage.count("coalesced");
-      return this.answer(await pending, "COALESCED", req, ttlSeconds);
+      return this.answer(await pending, "COALESCED", req, policy);
     }
 
-    const load = this.load(req, ttlSeconds, stored ? { meta: stored.meta, bytes: stored.bytes } : null);
+    const load = this.load(req, policy, stored ? { meta: stored.meta, bytes: stored.bytes } : null);
     this.inflight.set(req.key, load);
     const forget = () => {
       if (this.inflight.get(req.key) === load) this.inflight.delete(req.key);
@@ -56,7 +55,7 @@ export class RegionalShield extends DurableObject<Cloudflare.Env> {
     // A broadcast stays joinable until its stream ends; stored objects are served from SQLite.
     if ("broadcast" in loaded) void loaded.broadcast.ended.then(forget);
     else forget();
-    return this.answer(loaded, stored ? "REVALIDATED" : "MISS", req, ttlSeconds);
+    return this.answer(loaded, stored ? "REVALIDATED" : "MISS", req, policy);
   }
 
   /** Drops keys so the next request reads the origin again. Returns how many were stored. */
@@ -74,7 +73,7 @@ export class RegionalShield extends DurableObject<Cloudflare.Env> {
     return this.storage.stats();
   }
 
-  private answer(loaded: Loaded, state: ShieldAnswer["state"], req: TierRequest, ttlSeconds: number): ShieldAnswer | Promise<ShieldAnswer> {
+  private answer(loaded: Loaded, state: ShieldAnswer["state"], req: TierRequest, policy: ShieldPolicy): ShieldAnswer | Promise<ShieldAnswer> {
     if (!loaded.found) {
       this.storage.count("misses");
       return { found: false, state };
@@ -83,18 +82,18 @@ export class RegionalShield extends DurableObject<Cloudflare.Env> {
     const stream = loaded.broadcast.subscribe();
     if (stream) return { found: true, state, meta: loaded.meta, body: stream };
     // Too late to share this read: read the origin again rather than buffer a large object.
-    return this.readThrough(req, ttlSeconds);
+    return this.readThrough(req, policy);
   }
 
-  private async readThrough(req: TierRequest, ttlSeconds: number): Promise<ShieldAnswer> {
-    const loaded = await this.load(req, ttlSeconds, null);
-    return this.answer(loaded, "MISS", req, ttlSeconds);
+  private async readThrough(req: TierRequest, policy: ShieldPolicy): Promise<ShieldAnswer> {
+    const loaded = await this.load(req, policy, null);
+    return this.answer(loaded, "MISS", req, policy);
   }
 
-  private async load(req: TierRequest, ttlSeconds: number, stale: { meta: ObjectMeta; bytes: Uint8Array } | null): Promise<Loaded> {
+  private async load(req: TierRequest, policy: ShieldPolicy, stale: { meta: ObjectMeta; bytes: Uint8Array } | null): Promise<Loaded> {
     const generation = this.generations.get(req.key) ?? 0;
     this.storage.count(req.kind === "blob" ? "origin_blob" : "origin_metadata");
-    const expiresAt = req.immutable ? 0 : Date.now() + ttlSeconds * 1000;
+    const expiresAt = req.immutable ? 0 : Date.now() + policy.ttlSeconds * 1000;
     let obj: OriginObject | "unchanged" | null;
     if (stale) {
       obj = await this.origin.readIfChanged(req.originKey, stale.meta.etag);
@@ -110,7 +109,7 @@ export class RegionalShield extends DurableObject<Cloudflare.Env> {
       return { found: false };
     }
     const meta: ObjectMeta = { size: obj.size, etag: obj.etag, contentType: obj.contentType };
-    if (obj.size > loadConfig(this.env).shieldMaxObjectBytes) {
+    if (obj.size > policy.maxStoredBytes) {
       return { found: true, meta, broadcast: new Broadcast(obj.body) };
     }
     const bytes = new Uint8Array(await new Response(obj.body).arrayBuffer());

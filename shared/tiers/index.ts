@@ -24,6 +24,9 @@ export interface Variant {
 // Concurrent L1 misses for one rendered variant in this isolate share one shield call and one
 // rendering (a 5 MB packument asked for by 20 clients at once is parsed once, not 20 times).
 const rendering = new Map<string, Promise<Served>>();
+// L1 writes in progress in this isolate: one write per key is enough, and concurrent puts of one
+// key would make every teed stream wait for the slowest writer.
+const l1Writes = new Set<string>();
 
 export class Tiers {
   constructor(
@@ -58,12 +61,14 @@ export class Tiers {
     const answer = await this.askShield(req);
     if (!answer.found || !answer.meta || !answer.body) return { found: false, state: answer.state };
     let body = answer.body;
-    if (body instanceof ReadableStream) {
-      const [forClient, forCache] = body.tee();
-      body = forClient;
-      this.waitUntil(l1.put(l1Key, answer.meta, forCache, req.immutable, this.config.l1MetadataTtl).catch(logCacheError));
-    } else {
-      this.waitUntil(l1.put(l1Key, answer.meta, body, req.immutable, this.config.l1MetadataTtl).catch(logCacheError));
+    const writeKey = `${this.region}\n${l1Key}`;
+    if (!l1Writes.has(writeKey)) {
+      let forCache: ReadableStream<Uint8Array> | Uint8Array = body;
+      if (body instanceof ReadableStream) [body, forCache] = body.tee();
+      l1Writes.add(writeKey);
+      this.waitUntil(l1.put(l1Key, answer.meta, forCache, req.immutable, this.config.l1MetadataTtl)
+        .catch(logCacheError)
+        .finally(() => l1Writes.delete(writeKey)));
     }
     return { found: true, state: answer.state, meta: answer.meta, body };
   }
@@ -78,8 +83,8 @@ export class Tiers {
   }
 
   private askShield(req: TierRequest): Promise<ShieldAnswer> {
-    const ttl = req.immutable ? 0 : this.config.l2MetadataTtl;
-    return this.shield(req.key).get(req, ttl) as Promise<ShieldAnswer>;
+    const policy = { ttlSeconds: this.config.l2MetadataTtl, maxStoredBytes: this.config.shieldMaxObjectBytes };
+    return this.shield(req.key).get(req, policy) as Promise<ShieldAnswer>;
   }
 
   /**

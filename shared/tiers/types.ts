@@ -15,6 +15,14 @@ export interface TierRequest {
   immutable: boolean;
 }
 
+/** How the shield treats one request: chosen at the edge from the wrangler vars. */
+export interface ShieldPolicy {
+  /** Lifetime of mutable objects before revalidation; immutable ones ignore it. */
+  ttlSeconds: number;
+  /** Objects up to this size are stored in the shield; larger ones stream through. */
+  maxStoredBytes: number;
+}
+
 export interface ObjectMeta {
   size: number;
   etag: string;

@@ -1,0 +1,99 @@
+// Thundering herds: concurrent cold requests for one object must reach the origin once.
+import { env, exports } from "cloudflare:workers";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { app } from "../../../workers/app";
+
+const BASE = "http://pkgedge.test";
+
+interface MetricsJson {
+  [name: string]: { samples: Array<{ labels: Record<string, string>; value?: number }> } | undefined;
+}
+
+async function metric(name: string, labels: Record<string, string>): Promise<number> {
+  const res = await exports.default.fetch(`${BASE}/_/metrics?format=json`);
+  const json = (await res.json()) as MetricsJson;
+  return (json[name]?.samples ?? [])
+    .filter((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+    .reduce((sum, s) => sum + (s.value ?? 0), 0);
+}
+
+function randomBytes(size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  for (let i = 0; i < size; i += 65536) crypto.getRandomValues(out.subarray(i, Math.min(size, i + 65536)));
+  return out;
+}
+
+async function sha256(bytes: ArrayBuffer | Uint8Array): Promise<string> {
+  return [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Seeds a package straight into the origin (R2): these tests are about the tiers, not publish. */
+async function seedTarball(name: string, version: string, bytes: Uint8Array): Promise<string> {
+  const file = `${name}-${version}.tgz`;
+  await env.BLOBS.put(`npm/${name}/-/${file}`, bytes, { httpMetadata: { contentType: "application/octet-stream" } });
+  return `${BASE}/npm/${name}/-/${file}`;
+}
+
+describe("request collapsing", () => {
+  it("100 concurrent requests for a cold tarball make exactly one origin read", async () => {
+    const bytes = randomBytes(300 * 1024);
+    const url = await seedTarball("herd", "1.0.0", bytes);
+    const before = await metric("pkgedge_origin_fetches_total", { region: "us-east", kind: "blob" });
+
+    const responses = await Promise.all(Array.from({ length: 100 }, () => exports.default.fetch(url)));
+    const digests = await Promise.all(responses.map(async (r) => {
+      expect(r.status).toBe(200);
+      expect(r.headers.get("content-length")).toBe(String(bytes.byteLength));
+      return sha256(await r.arrayBuffer());
+    }));
+
+    expect(new Set(digests)).toEqual(new Set([await sha256(bytes)]));
+    expect(await metric("pkgedge_origin_fetches_total", { region: "us-east", kind: "blob" })).toBe(before + 1);
+    const states = new Set(responses.map((r) => r.headers.get("x-pkgedge-cache")));
+    expect(states.has("MISS")).toBe(true);
+    // Everyone else waited on that read, or found it stored by the time they arrived.
+    for (const s of states) expect(["MISS", "COALESCED", "L2-HIT", "L1-HIT"]).toContain(s);
+  });
+
+  it("each region has its own L1 and shields", async () => {
+    const url = await seedTarball("regional", "1.0.0", randomBytes(1024));
+    const get = async (region: string) => {
+      const ctx = createExecutionContext();
+      const res = await app.fetch(new Request(url, { headers: { "x-pkgedge-region": region } }), env, ctx);
+      await res.arrayBuffer();
+      await waitOnExecutionContext(ctx);
+      return res.headers.get("x-pkgedge-cache");
+    };
+    expect(await get("eu-west")).toBe("MISS");
+    expect(await get("eu-west")).toBe("L1-HIT");
+    expect(await get("ap-south")).toBe("MISS");
+    expect(await metric("pkgedge_origin_fetches_total", { region: "eu-west", kind: "blob" })).toBe(1);
+    expect(await metric("pkgedge_origin_fetches_total", { region: "ap-south", kind: "blob" })).toBe(1);
+  });
+
+  it("streams objects larger than the shield keeps to every concurrent waiter from one read", async () => {
+    const bytes = randomBytes(3 * 1024 * 1024);
+    const url = await seedTarball("large", "1.0.0", bytes);
+    // A shield limit below the object size forces the streaming path (nothing stored in SQLite).
+    const small = { ...env, SHIELD_MAX_OBJECT_BYTES: String(1024 * 1024) };
+    const before = await metric("pkgedge_origin_fetches_total", { region: "us-east", kind: "blob" });
+    const results = await Promise.all(Array.from({ length: 10 }, async () => {
+      const ctx = createExecutionContext();
+      const res = await app.fetch(new Request(url), small, ctx);
+      const digest = await sha256(await res.arrayBuffer());
+      await waitOnExecutionContext(ctx);
+      return { status: res.status, digest, state: res.headers.get("x-pkgedge-cache") };
+    }));
+    const expected = await sha256(bytes);
+    for (const r of results) {
+      expect(r.status).toBe(200);
+      expect(r.digest).toBe(expected);
+    }
+    // Only a request that started a read (MISS) cost an origin fetch; the waiters shared it.
+    // (A request arriving after a stream has ended starts a new read: nothing that large is kept.)
+    const misses = results.filter((r) => r.state === "MISS").length;
+    expect(results.filter((r) => r.state === "COALESCED").length).toBeGreaterThan(0);
+    expect(await metric("pkgedge_origin_fetches_total", { region: "us-east", kind: "blob" })).toBe(before + misses);
+  });
+});
