@@ -113,7 +113,7 @@ export class RegionalShield extends DurableObject<Cloudflare.Env> {
       return { found: true, meta, broadcast: new Broadcast(obj.body) };
     }
     const bytes = new Uint8Array(await new Response(obj.body).arrayBuffer());
-    if ((this.generations.get(req.key) ?? 0) === generation) this.storage.write(req.key, meta, bytes, expiresAt);
+    if ((this.generations.get(req.key) ?? 0) === generation) this.storage.write(req.key, meta, bytes, expiresAt, policy.capacityBytes);
     return { found: true, meta, bytes, fromOrigin: true };
   }
 }

@@ -17,6 +17,8 @@ const MIGRATIONS = [
    );
    CREATE TABLE chunks (key TEXT NOT NULL, idx INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (key, idx));
    CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);`,
+  `ALTER TABLE objects ADD COLUMN last_access INTEGER NOT NULL DEFAULT 0;
+   CREATE INDEX objects_by_access ON objects (last_access);`,
 ];
 
 export type Counter = "hits" | "misses" | "coalesced" | "origin_metadata" | "origin_blob";
@@ -50,6 +52,7 @@ export class ShieldStorage {
       bytes.set(new Uint8Array(chunk.data), offset);
       offset += chunk.data.byteLength;
     }
+    this.sql.exec("UPDATE objects SET last_access = ? WHERE key = ?", now, key);
     if (offset !== row.size) {
       // Never serve a torn object; forget it and let the caller refetch.
       this.delete(key);
@@ -62,7 +65,8 @@ export class ShieldStorage {
     };
   }
 
-  write(key: string, meta: ObjectMeta, bytes: Uint8Array, expiresAt: number): void {
+  /** Stores an object, then evicts least recently used ones while the total exceeds `maxTotalBytes`. */
+  write(key: string, meta: ObjectMeta, bytes: Uint8Array, expiresAt: number, maxTotalBytes = Infinity): void {
     this.delete(key);
     const chunks = Math.ceil(bytes.byteLength / CHUNK_BYTES);
     for (let i = 0; i < chunks; i++) {
@@ -70,8 +74,16 @@ export class ShieldStorage {
         bytes.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES));
     }
     this.sql.exec(
-      "INSERT INTO objects (key, etag, content_type, size, chunks, expires_at, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      key, meta.etag, meta.contentType, meta.size, chunks, expiresAt, Date.now());
+      "INSERT INTO objects (key, etag, content_type, size, chunks, expires_at, stored_at, last_access) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      key, meta.etag, meta.contentType, meta.size, chunks, expiresAt, Date.now(), Date.now());
+    let total = this.sql.exec<{ bytes: number }>("SELECT COALESCE(SUM(size), 0) AS bytes FROM objects").one().bytes;
+    while (total > maxTotalBytes) {
+      const victim = this.sql.exec<{ key: string; size: number }>(
+        "SELECT key, size FROM objects WHERE key != ? ORDER BY last_access LIMIT 1", key).toArray()[0];
+      if (!victim) break;
+      this.delete(victim.key);
+      total -= victim.size;
+    }
   }
 
   touchExpiry(key: string, expiresAt: number): void {

@@ -9,6 +9,7 @@ export interface Config {
   l1MetadataTtl: number;
   l2MetadataTtl: number;
   shieldMaxObjectBytes: number;
+  shieldCapacityBytes: number;
   maxPublishBytes: number;
   tokenCacheSeconds: number;
   unpublishWindowHours: number;
@@ -41,6 +42,7 @@ export function loadConfig(env: Cloudflare.Env): Config {
     l1MetadataTtl: int(env.L1_METADATA_TTL, 30, "L1_METADATA_TTL"),
     l2MetadataTtl: int(env.L2_METADATA_TTL, 300, "L2_METADATA_TTL"),
     shieldMaxObjectBytes: int(env.SHIELD_MAX_OBJECT_BYTES, 16 * 1024 * 1024, "SHIELD_MAX_OBJECT_BYTES"),
+    shieldCapacityBytes: int(env.SHIELD_CAPACITY_BYTES, 1024 ** 3, "SHIELD_CAPACITY_BYTES"),
     maxPublishBytes: int(env.MAX_PUBLISH_BYTES, 32 * 1024 * 1024, "MAX_PUBLISH_BYTES"),
     tokenCacheSeconds: int(env.TOKEN_CACHE_SECONDS, 30, "TOKEN_CACHE_SECONDS"),
     unpublishWindowHours: int(env.UNPUBLISH_WINDOW_HOURS, 72, "UNPUBLISH_WINDOW_HOURS"),

@@ -83,7 +83,11 @@ export class Tiers {
   }
 
   private askShield(req: TierRequest): Promise<ShieldAnswer> {
-    const policy = { ttlSeconds: this.config.l2MetadataTtl, maxStoredBytes: this.config.shieldMaxObjectBytes };
+    const policy = {
+      ttlSeconds: this.config.l2MetadataTtl,
+      maxStoredBytes: this.config.shieldMaxObjectBytes,
+      capacityBytes: this.config.shieldCapacityBytes,
+    };
     return this.shield(req.key).get(req, policy) as Promise<ShieldAnswer>;
   }
 

@@ -21,6 +21,8 @@ export interface ShieldPolicy {
   ttlSeconds: number;
   /** Objects up to this size are stored in the shield; larger ones stream through. */
   maxStoredBytes: number;
+  /** Total bytes one shield shard keeps before evicting the least recently used objects. */
+  capacityBytes: number;
 }
 
 export interface ObjectMeta {

@@ -53,6 +53,9 @@ export async function verifyIntegrity(bytes: Uint8Array, dist: { integrity?: unk
   return { integrity, shasum, sha512 };
 }
 
+// npm clients print "name <email>"; tokens carry no address, so use the reserved .invalid TLD.
+const npmUser = (actor: Actor) => ({ name: actor.name, email: `${actor.name}@pkgedge.invalid` });
+
 function newRev(previous: string | undefined): string {
   const n = previous ? Number.parseInt(previous, 10) || 0 : 0;
   return `${n + 1}-${toHex(crypto.getRandomValues(new Uint8Array(8)).buffer as ArrayBuffer)}`;
@@ -96,7 +99,7 @@ export async function publish(store: ObjectStore, name: string, body: PublishBod
     const clean: VersionManifest = {
       ...manifest,
       _id: `${name}@${version}`,
-      _npmUser: { name: actor.name },
+      _npmUser: npmUser(actor),
       dist: { ...dist, integrity, shasum, tarball: `/npm/${name}/-/${tarballFile(name, version)}` },
     };
     delete clean.readme;
@@ -148,7 +151,7 @@ export async function publish(store: ObjectStore, name: string, body: PublishBod
         "dist-tags": distTags,
         versions,
         time,
-        maintainers: doc.maintainers?.length ? doc.maintainers : body.maintainers ?? [{ name: actor.name }],
+        maintainers: doc.maintainers?.length ? doc.maintainers : body.maintainers ?? [npmUser(actor)],
         // npm puts the readme in the version manifest; the registry keeps one, at the top.
         readme: body.readme ?? (body.versions?.[newest.version]?.readme as string | undefined) ?? doc.readme ?? "",
         readmeFilename: (body.readmeFilename as string | undefined) ?? doc.readmeFilename,
