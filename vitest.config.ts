@@ -24,6 +24,9 @@ export default defineConfig({
           hookTimeout: 180_000,
           // Each file starts its own wrangler dev; two at once is what 2 cores carry well.
           maxWorkers: 2,
+          // Run after the workerd project, not beside it (vitest needs distinct groups for
+          // projects with different worker limits).
+          sequence: { groupOrder: 1 },
         },
       },
     ],

@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-// @ts-ignore -- scripts/ is plain JavaScript without declarations; DevServerModule types it.
+// @ts-expect-error -- scripts/ is plain JavaScript without declarations; DevServerModule types it.
 import * as devServerModule from "../../scripts/lib/dev-server.mjs";
 
 interface DevServer {
@@ -71,6 +71,10 @@ export interface Registry {
   createToken(opts: { name: string; scopes: Scope[]; packages?: string[] }): Promise<string>;
   /** A fresh client sandbox whose .npmrc carries `token` (or no token at all). */
   sandbox(token?: string): Sandbox;
+  /** One npm command in a fresh sandbox (so with an empty cache). */
+  npm(args: string[], token?: string): Promise<RunResult>;
+  /** `npm publish` of a freshly written package, from a fresh sandbox. */
+  publish(spec: PackageSpec, token?: string, extraArgs?: string[]): Promise<RunResult>;
   /** Stops wrangler dev and removes every sandbox. */
   stop(): Promise<void>;
 }
@@ -79,6 +83,7 @@ export async function startRegistry(vars: Record<string, string> = {}): Promise<
   const server = await startDevServer({ vars });
   const workDir = mkdtempSync(join(tmpdir(), "pkgedge-e2e-"));
   const npmUrl = `${server.url}/npm/`;
+  const sandbox = (token?: string) => new Sandbox(mkdtempSync(join(workDir, "client-")), npmUrl, server.port, token);
   return {
     url: server.url,
     npmUrl,
@@ -93,8 +98,11 @@ export async function startRegistry(vars: Record<string, string> = {}): Promise<
       if (res.status !== 201) throw new Error(`POST /_/tokens answered ${res.status}: ${await res.text()}`);
       return ((await res.json()) as { token: string }).token;
     },
-    sandbox(token) {
-      return new Sandbox(mkdtempSync(join(workDir, "client-")), npmUrl, server.port, token);
+    sandbox,
+    npm: (args, token) => sandbox(token).npm(args),
+    publish(spec, token, extraArgs = []) {
+      const client = sandbox(token);
+      return client.npm(["publish", ...extraArgs], client.writePackage(spec));
     },
     async stop() {
       await server.stop();
@@ -185,12 +193,7 @@ export class Sandbox {
     return writePackage(join(this.root, `pkg-${++this.packages}`), spec);
   }
 
-  /** `npm publish` of a freshly written package. */
-  publish(spec: PackageSpec, extraArgs: string[] = []): Promise<RunResult> {
-    return this.npm(["publish", ...extraArgs], this.writePackage(spec));
-  }
-
-  /** `npm pack` of a freshly written package: the tarball bytes and the name npm gave it. */
+  /** `npm pack` of a freshly written package: its package.json and the tarball npm built. */
   async pack(spec: PackageSpec): Promise<{ manifest: Record<string, unknown>; bytes: Buffer }> {
     const dir = this.writePackage(spec);
     const r = await this.npm(["pack", "--json"], dir);
@@ -202,9 +205,9 @@ export class Sandbox {
 }
 
 /** Publishes packages one by one with `npm publish`; throws with npm's output on failure. */
-export async function publishAll(sandbox: Sandbox, specs: PackageSpec[]): Promise<void> {
+export async function publishAll(registry: Registry, token: string, specs: PackageSpec[]): Promise<void> {
   for (const spec of specs) {
-    const r = await sandbox.publish(spec);
+    const r = await registry.publish(spec, token);
     if (r.code !== 0) throw new Error(describeRun(`npm publish ${spec.name}@${spec.version}`, r));
   }
 }
@@ -218,8 +221,8 @@ export const packagePath = (name: string) => name.replace("/", "%2f");
  * PUTs the same document `npm publish` sends (packed by the real npm), with any token or none:
  * npm itself refuses to send some publishes, and the tests want the registry's own answer.
  */
-export async function rawPublish(registry: Registry, sandbox: Sandbox, spec: PackageSpec, token?: string): Promise<Response> {
-  const { manifest, bytes } = await sandbox.pack(spec);
+export async function rawPublish(registry: Registry, spec: PackageSpec, token?: string): Promise<Response> {
+  const { manifest, bytes } = await registry.sandbox().pack(spec);
   const file = `${spec.name.replace(/^@[^/]+\//, "")}-${spec.version}.tgz`;
   const body = {
     _id: spec.name,
@@ -244,12 +247,30 @@ export async function rawPublish(registry: Registry, sandbox: Sandbox, spec: Pac
   return fetch(`${registry.npmUrl}${packagePath(spec.name)}`, { method: "PUT", headers, body: JSON.stringify(body) });
 }
 
-/** GET with an optional bearer token and Accept header. */
-export function get(url: string, opts: { token?: string; accept?: string } = {}): Promise<Response> {
+/** The Accept header installers send for the abbreviated ("corgi") packument. */
+export const ABBREVIATED_ACCEPT = "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*";
+
+export interface GetOptions {
+  token?: string;
+  accept?: string;
+  /** The PoP to play (`x-pkgedge-region`, honoured in dev): each region has its own caches. */
+  region?: string;
+}
+
+/** GET with an optional bearer token, Accept header and region. */
+export function get(url: string, opts: GetOptions = {}): Promise<Response> {
   const headers: Record<string, string> = {};
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   if (opts.accept) headers.accept = opts.accept;
+  if (opts.region) headers["x-pkgedge-region"] = opts.region;
   return fetch(url, { headers });
+}
+
+/** Just the status of a GET (the body is read and dropped, so the connection is reused). */
+export async function statusOf(url: string, opts: GetOptions = {}): Promise<number> {
+  const res = await get(url, opts);
+  await res.arrayBuffer();
+  return res.status;
 }
 
 // ---- pnpm ----

@@ -8,7 +8,7 @@ import { requireAccess, isPublicRead } from "../access";
 import { cacheControl, servedResponse } from "../responses";
 import { npmError } from "./errors";
 import { packumentCacheKey, packumentObject, packumentVariantKey, tarballCacheKey, tarballObject } from "./keys";
-import { assertPackageName, versionFromTarball } from "./names";
+import { assertPackageName, tarballFile, versionFromTarball } from "./names";
 import { ABBREVIATED_TYPE, isLive, renderPackument, wantsAbbreviated, type Packument } from "./packument";
 import { publish, removeDistTag, setDistTag, unpublishPackage, updateMetadata, type Actor, type PublishBody } from "./publish";
 
@@ -71,10 +71,14 @@ async function serveTarball(c: Context, name: string, file: string): Promise<Res
   });
 }
 
-/** After any write: forget the packument in every shield and every rendering at L1. */
-async function invalidatePackument(c: Context, name: string): Promise<void> {
+/**
+ * After any write: forget the packument in every shield and every rendering at L1, and the
+ * tarballs of versions the write removed (cached as immutable, they would outlive an unpublish).
+ */
+async function invalidatePackument(c: Context, name: string, removedVersions: string[] = []): Promise<void> {
+  const tarballs = removedVersions.map((v) => tarballCacheKey(name, tarballFile(name, v)));
   const l1Keys = [...renderedOrigins].flatMap((o) => [packumentVariantKey(name, "full", o), packumentVariantKey(name, "abbreviated", o)]);
-  await c.get("tiers").invalidate([packumentCacheKey(name)], l1Keys);
+  await c.get("tiers").invalidate([packumentCacheKey(name), ...tarballs], [...l1Keys, ...tarballs]);
 }
 
 async function readPackument(c: Context, name: string): Promise<Packument> {
@@ -138,6 +142,7 @@ const deleteTarball = async (c: Context) => {
   const stored = await store(c).readJson<Packument>(packumentObject(name));
   if (stored?.doc.versions[version]) throw new RegistryError("CONFLICT", `${name}@${version} is still published; unpublish the version first`);
   await store(c).delete(tarballObject(name, file));
+  await c.get("tiers").invalidate([tarballCacheKey(name, file)], [tarballCacheKey(name, file)]);
   return c.json({ ok: true });
 };
 npm.delete("/:scope{@[^/]+}/:name/-/:file/-rev/:rev", deleteTarball);
@@ -177,8 +182,8 @@ const putPackument = async (c: Context) => {
     await invalidatePackument(c, name);
     return c.json({ ok: true, id: name, rev: doc._rev }, 201);
   }
-  const { doc } = await updateMetadata(store(c), name, body, actorOf(c), c.get("config").unpublishWindowHours);
-  await invalidatePackument(c, name);
+  const { doc, removed } = await updateMetadata(store(c), name, body, actorOf(c), c.get("config").unpublishWindowHours);
+  await invalidatePackument(c, name, removed);
   return c.json({ ok: true, id: name, rev: doc._rev }, 200);
 };
 npm.put("/:scope{@[^/]+}/:name/-rev/:rev", putPackument);
@@ -190,8 +195,8 @@ const deletePackage = async (c: Context) => {
   const name = nameFrom(c);
   assertPackageName(name);
   requireAccess(c, "publish", name);
-  await unpublishPackage(store(c), name, c.req.param("rev") ?? null, actorOf(c), c.get("config").unpublishWindowHours);
-  await invalidatePackument(c, name);
+  const removed = await unpublishPackage(store(c), name, c.req.param("rev") ?? null, actorOf(c), c.get("config").unpublishWindowHours);
+  await invalidatePackument(c, name, removed);
   return c.json({ ok: true });
 };
 npm.delete("/:scope{@[^/]+}/:name/-rev/:rev", deletePackage);
