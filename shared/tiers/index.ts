@@ -27,6 +27,14 @@ const rendering = new Map<string, Promise<Served>>();
 // L1 writes in progress in this isolate: one write per key is enough, and concurrent puts of one
 // key would make every teed stream wait for the slowest writer.
 const l1Writes = new Set<string>();
+// Bumped per region and L1 key by invalidate(): a fill that began before an invalidation must
+// neither be joined by later requests nor land in L1 after it.
+// Epochs come from one counter, and a forgotten key reads as the counter's value at the last
+// clear, so bounding the map can only make a fill skip, never let a stale one through.
+const epochs = new Map<string, number>();
+let epochCounter = 0;
+let epochFloor = 0;
+const epochOf = (key: string) => epochs.get(key) ?? epochFloor;
 
 export class Tiers {
   constructor(
@@ -45,14 +53,16 @@ export class Tiers {
   async get(req: TierRequest, variant?: Variant): Promise<Served> {
     const l1 = await EdgeCache.open(this.region);
     const l1Key = variant?.key ?? req.key;
+    const fillKey = `${this.region}\n${l1Key}`;
+    const epoch = epochOf(fillKey);
     const hit = await l1.match(l1Key);
     if (hit) return { found: true, state: "L1-HIT", meta: hit.meta, body: hit.body };
 
     if (variant) {
-      const collapseKey = `${this.region}\n${l1Key}`;
+      const collapseKey = `${fillKey}\n${epoch}`;
       let pending = rendering.get(collapseKey);
       if (!pending) {
-        pending = this.renderVariant(l1, req, variant).finally(() => rendering.delete(collapseKey));
+        pending = this.renderVariant(l1, req, variant, fillKey, epoch).finally(() => rendering.delete(collapseKey));
         rendering.set(collapseKey, pending);
       }
       return pending;
@@ -61,25 +71,38 @@ export class Tiers {
     const answer = await this.askShield(req);
     if (!answer.found || !answer.meta || !answer.body) return { found: false, state: answer.state };
     let body = answer.body;
-    const writeKey = `${this.region}\n${l1Key}`;
-    if (!l1Writes.has(writeKey)) {
+    if (!l1Writes.has(fillKey)) {
       let forCache: ReadableStream<Uint8Array> | Uint8Array = body;
       if (body instanceof ReadableStream) [body, forCache] = body.tee();
-      l1Writes.add(writeKey);
-      this.waitUntil(l1.put(l1Key, answer.meta, forCache, req.immutable, this.config.l1MetadataTtl)
-        .catch(logCacheError)
-        .finally(() => l1Writes.delete(writeKey)));
+      l1Writes.add(fillKey);
+      this.fillL1(l1, fillKey, epoch, l1Key, answer.meta, forCache, req.immutable).finally(() => l1Writes.delete(fillKey));
     }
     return { found: true, state: answer.state, meta: answer.meta, body };
   }
 
-  private async renderVariant(l1: EdgeCache, req: TierRequest, variant: Variant): Promise<Served> {
+  private async renderVariant(l1: EdgeCache, req: TierRequest, variant: Variant, fillKey: string, epoch: number): Promise<Served> {
     const answer = await this.askShield(req);
     if (!answer.found || !answer.meta || !answer.body) return { found: false, state: answer.state };
     const source = answer.body instanceof Uint8Array ? answer.body : new Uint8Array(await new Response(answer.body).arrayBuffer());
     const { bytes, meta } = variant.render(source, answer.meta);
-    this.waitUntil(l1.put(variant.key, meta, bytes, req.immutable, this.config.l1MetadataTtl).catch(logCacheError));
+    void this.fillL1(l1, fillKey, epoch, variant.key, meta, bytes, req.immutable);
     return { found: true, state: answer.state, meta, body: bytes };
+  }
+
+  /** Writes L1 in the background unless the key was invalidated since the request began. */
+  private fillL1(l1: EdgeCache, fillKey: string, epoch: number, key: string, meta: ObjectMeta,
+    body: ReadableStream<Uint8Array> | Uint8Array, immutable: boolean): Promise<void> {
+    const job = (async () => {
+      if (epochOf(fillKey) !== epoch) {
+        if (body instanceof ReadableStream) await body.cancel();
+        return;
+      }
+      await l1.put(key, meta, body, immutable, this.config.l1MetadataTtl);
+      // An invalidation that arrived while we were writing wins.
+      if (epochOf(fillKey) !== epoch) await l1.delete(key);
+    })().catch(logCacheError);
+    this.waitUntil(job);
+    return job;
   }
 
   private askShield(req: TierRequest): Promise<ShieldAnswer> {
@@ -107,6 +130,13 @@ export class Tiers {
       return [...byShard.entries()].map(([, keys]) => this.shield(keys[0]!, region).invalidate(keys));
     }));
     const l1Regions = this.config.devRegionHeader ? regions : [this.region];
+    if (epochs.size > 50_000) {
+      epochs.clear();
+      epochFloor = ++epochCounter;
+    }
+    for (const region of l1Regions) {
+      for (const key of l1Keys) epochs.set(`${region}\n${key}`, ++epochCounter);
+    }
     await Promise.all(l1Regions.map(async (region) => {
       const l1 = await EdgeCache.open(region);
       await Promise.all(l1Keys.map((k) => l1.delete(k)));

@@ -8,6 +8,8 @@ export const admin = new Hono<{ Bindings: Cloudflare.Env }>();
 
 admin.onError((err, c) => {
   const e = toRegistryError(err);
+  // RFC 9110 section 15.5.2: a 401 must carry a challenge saying how to authenticate.
+  if (e.status === 401) c.header("www-authenticate", 'Bearer realm="pkgedge"');
   return c.json({ error: e.message }, e.status as 400);
 });
 

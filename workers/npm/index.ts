@@ -38,6 +38,16 @@ async function servePackument(c: Context, name: string): Promise<Response> {
   requireAccess(c, "read", name);
   const form = wantsAbbreviated(c.req.header("accept")) ? "abbreviated" : "full";
   const origin = new URL(c.req.url).origin;
+  if (c.req.query("write") === "true") {
+    // npm reads with ?write=true before a read-modify-write (deprecate, unpublish): it must see
+    // the origin's current revision, not a cached one, or its PUT would conflict.
+    const doc = await readPackument(c, name);
+    return c.body(renderPackument(doc, form, origin), 200, {
+      "content-type": form === "full" ? "application/json" : ABBREVIATED_TYPE,
+      "cache-control": "no-store",
+      "x-pkgedge-cache": "BYPASS",
+    });
+  }
   if (renderedOrigins.size < 32) renderedOrigins.add(origin);
   const served = await c.get("tiers").get(
     { key: packumentCacheKey(name), originKey: packumentObject(name), kind: "metadata", immutable: false },

@@ -176,7 +176,10 @@ export async function updateMetadata(store: ObjectStore, name: string, body: Pub
   if (!body.versions || typeof body.versions !== "object") throw badRequest("packument update has no versions");
   let removed: string[] = [];
   const result = await store.updateJson<Packument>(packumentObject(name), (current) => {
-    if (!current || Object.keys(current.versions).length === 0) throw notFound(`package ${name} not found`);
+    if (!current || Object.keys(current.versions).length === 0) {
+      if (Object.keys(body.versions!).length > 0) throw badRequest(`publish of ${name} has no tarball in _attachments`);
+      throw notFound(`package ${name} not found`);
+    }
     if (body._rev !== undefined && body._rev !== current._rev) {
       throw conflict(`document update conflict: ${name} changed since revision ${body._rev} was read`);
     }
