@@ -5,21 +5,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-// @ts-expect-error -- scripts/ is plain JavaScript without declarations; DevServerModule types it.
-import * as devServerModule from "../../scripts/lib/dev-server.mjs";
-
-interface DevServer {
-  url: string;
-  port: number;
-  adminToken: string;
-  output(): string;
-  stop(): Promise<void>;
-}
-interface DevServerModule {
-  startDevServer(options?: { vars?: Record<string, string>; timeoutMs?: number; log?: boolean }): Promise<DevServer>;
-  cleanEnv(extra?: Record<string, string>): Record<string, string>;
-}
-const { startDevServer, cleanEnv } = devServerModule as DevServerModule;
+import { cleanEnv, startDevServer } from "../../scripts/lib/dev-server.mjs";
 
 // ---- processes ----
 

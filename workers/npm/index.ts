@@ -33,9 +33,15 @@ function nameFrom(c: Context): string {
   return name;
 }
 
-async function servePackument(c: Context, name: string): Promise<Response> {
+/** The route's package name, validated, once the caller may do `scope` to it. */
+function authorizedName(c: Context, scope: "read" | "publish"): string {
+  const name = nameFrom(c);
   assertPackageName(name);
-  requireAccess(c, "read", name);
+  requireAccess(c, scope, name);
+  return name;
+}
+
+async function servePackument(c: Context, name: string): Promise<Response> {
   const form = wantsAbbreviated(c.req.header("accept")) ? "abbreviated" : "full";
   const origin = new URL(c.req.url).origin;
   if (c.req.query("write") === "true") {
@@ -70,8 +76,6 @@ async function servePackument(c: Context, name: string): Promise<Response> {
 }
 
 async function serveTarball(c: Context, name: string, file: string): Promise<Response> {
-  assertPackageName(name);
-  requireAccess(c, "read", name);
   if (!versionFromTarball(name, file)) throw notFound(`tarball ${file} not found`);
   const served = await c.get("tiers").get({ key: tarballCacheKey(name, file), originKey: tarballObject(name, file), kind: "blob", immutable: true });
   if (!served.found) throw notFound(`tarball ${name}/-/${file} not found`);
@@ -114,15 +118,11 @@ npm.post("/-/npm/v1/security/*", () => {
 
 // ---- dist-tags ----
 npm.get("/-/package/:name/dist-tags", async (c) => {
-  const name = nameFrom(c);
-  assertPackageName(name);
-  requireAccess(c, "read", name);
+  const name = authorizedName(c, "read");
   return c.json((await readPackument(c, name))["dist-tags"]);
 });
 npm.put("/-/package/:name/dist-tags/:tag", async (c) => {
-  const name = nameFrom(c);
-  assertPackageName(name);
-  requireAccess(c, "publish", name);
+  const name = authorizedName(c, "publish");
   const version = await readJsonLimited<unknown>(c.req.raw, 4096);
   if (typeof version !== "string") throw badRequest("dist-tag body must be a JSON string naming a version");
   const tags = await setDistTag(store(c), name, c.req.param("tag"), version);
@@ -130,22 +130,18 @@ npm.put("/-/package/:name/dist-tags/:tag", async (c) => {
   return c.json({ ok: true, "dist-tags": tags }, 201);
 });
 npm.delete("/-/package/:name/dist-tags/:tag", async (c) => {
-  const name = nameFrom(c);
-  assertPackageName(name);
-  requireAccess(c, "publish", name);
+  const name = authorizedName(c, "publish");
   const tags = await removeDistTag(store(c), name, c.req.param("tag"));
   await invalidatePackument(c, name);
   return c.json({ ok: true, "dist-tags": tags });
 });
 
 // ---- tarballs ----
-npm.get("/:scope{@[^/]+}/:name/-/:file", (c) => serveTarball(c, nameFrom(c), c.req.param("file")));
-npm.get("/:name/-/:file", (c) => serveTarball(c, nameFrom(c), c.req.param("file")));
+npm.get("/:scope{@[^/]+}/:name/-/:file", (c) => serveTarball(c, authorizedName(c, "read"), c.req.param("file")));
+npm.get("/:name/-/:file", (c) => serveTarball(c, authorizedName(c, "read"), c.req.param("file")));
 // npm unpublish deletes the tarball after removing the version from the packument.
 const deleteTarball = async (c: Context) => {
-  const name = nameFrom(c);
-  assertPackageName(name);
-  requireAccess(c, "publish", name);
+  const name = authorizedName(c, "publish");
   const file = c.req.param("file")!;
   const version = versionFromTarball(name, file);
   if (!version) throw notFound(`tarball ${file} not found`);
@@ -159,13 +155,11 @@ npm.delete("/:scope{@[^/]+}/:name/-/:file/-rev/:rev", deleteTarball);
 npm.delete("/:name/-/:file/-rev/:rev", deleteTarball);
 
 // ---- packuments and versions ----
-const getPackument = (c: Context) => servePackument(c, nameFrom(c));
+const getPackument = (c: Context) => servePackument(c, authorizedName(c, "read"));
 npm.get("/:scope{@[^/]+}/:name", getPackument);
 npm.get("/:name", getPackument);
 const getVersion = async (c: Context) => {
-  const name = nameFrom(c);
-  assertPackageName(name);
-  requireAccess(c, "read", name);
+  const name = authorizedName(c, "read");
   const doc = await readPackument(c, name);
   const wanted = c.req.param("version")!;
   const version = doc["dist-tags"][wanted] ?? wanted;
@@ -178,9 +172,7 @@ npm.get("/:scope{@[^/]+}/:name/:version", getVersion);
 npm.get("/:name/:version", getVersion);
 
 const putPackument = async (c: Context) => {
-  const name = nameFrom(c);
-  assertPackageName(name);
-  requireAccess(c, "publish", name);
+  const name = authorizedName(c, "publish");
   const body = await readJsonLimited<PublishBody>(c.req.raw, c.get("config").maxPublishBytes);
   if (!body || typeof body !== "object" || Array.isArray(body)) throw badRequest("publish body must be a JSON object");
   if (body.name !== undefined && body.name !== name) throw badRequest(`body names package "${String(body.name)}" but the URL names "${name}"`);
@@ -202,9 +194,7 @@ npm.put("/:scope{@[^/]+}/:name", putPackument);
 npm.put("/:name", putPackument);
 
 const deletePackage = async (c: Context) => {
-  const name = nameFrom(c);
-  assertPackageName(name);
-  requireAccess(c, "publish", name);
+  const name = authorizedName(c, "publish");
   const removed = await unpublishPackage(store(c), name, c.req.param("rev") ?? null, actorOf(c), c.get("config").unpublishWindowHours);
   await invalidatePackument(c, name, removed);
   return c.json({ ok: true });
