@@ -4,8 +4,9 @@
 // bench-results/npm.json. All traffic stays on 127.0.0.1; every loop is bounded.
 //
 //   node_modules/.bin/node scripts/bench-npm.mjs [--only=load,install,large,publish]
-//     [--targets=pkgedge,verdaccio] [--duration=10] [--concurrency=32] [--top=express]
-//     [--install-runs=3] [--clients=20] [--publishes=100] [--gzip] [--no-auth] [--refresh-corpus]
+//     [--targets=pkgedge,verdaccio] [--duration=6] [--rounds=3] [--preheat=5] [--concurrency=32] [--top=express]
+//     [--install-runs=3] [--clients=20] [--publishes=100] [--wait-idle=30] [--gzip] [--no-auth]
+//     [--refresh-corpus]
 import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
@@ -17,13 +18,16 @@ import { measureInstall, measureLargePackument, measureLoad, measurePublish } fr
 import { buildReport } from "./lib/bench/report.mjs";
 import { startPkgedge, startVerdaccioTarget } from "./lib/bench/targets.mjs";
 import { ensureVerdaccio } from "./lib/bench/verdaccio.mjs";
+import { backgroundLoad, busyShare, calibrate, cpuSnapshot, otherShare } from "./lib/bench/machine.mjs";
 
 const { values: args } = parseArgs({
   options: {
     only: { type: "string", default: "load,install,large,publish" },
     targets: { type: "string", default: "pkgedge,verdaccio" },
-    duration: { type: "string", default: "10" },
-    warmup: { type: "string", default: "2" },
+    duration: { type: "string", default: "6" },
+    warmup: { type: "string", default: "1" },
+    rounds: { type: "string", default: "3" },
+    preheat: { type: "string", default: "5" },
     concurrency: { type: "string", default: "32" },
     top: { type: "string", default: "express" },
     "install-runs": { type: "string", default: "3" },
@@ -31,6 +35,7 @@ const { values: args } = parseArgs({
     "large-versions": { type: "string", default: "2000" },
     clients: { type: "string", default: "20" },
     publishes: { type: "string", default: "100" },
+    "wait-idle": { type: "string", default: "30" },
     gzip: { type: "boolean", default: false },
     "no-auth": { type: "boolean", default: false },
     "refresh-corpus": { type: "boolean", default: false },
@@ -49,6 +54,8 @@ const opts = {
   durationMs: bounded("duration", 1, 120) * 1000,
   warmupMs: bounded("warmup", 0, 30) * 1000,
   concurrency: bounded("concurrency", 1, 256),
+  rounds: bounded("rounds", 1, 10),
+  preheatMs: bounded("preheat", 0, 60) * 1000,
   installRuns: bounded("install-runs", 1, 10),
   packumentVersions: bounded("packument-versions", 1, 500),
   largeVersions: bounded("large-versions", 100, 5000),
@@ -76,6 +83,20 @@ async function main() {
     targets: {},
     failures: [],
   };
+  // Other work on the machine (another session's tests, say) makes every number here noisy:
+  // wait a bounded time for it to calm down, then record how busy the machine was.
+  const idleDeadline = Date.now() + bounded("wait-idle", 0, 600) * 1000;
+  results.machine.backgroundCpuBusy = await backgroundLoad(2000);
+  while (results.machine.backgroundCpuBusy > 0.15 && Date.now() < idleDeadline) {
+    log(`machine ${Math.round(results.machine.backgroundCpuBusy * 100)}% busy with other work; waiting for it to calm down...`);
+    results.machine.backgroundCpuBusy = await backgroundLoad(3000);
+  }
+  results.machine.sha256_64MiB_ms = calibrate();
+  log(`machine: ${results.machine.cpus} cores, ${Math.round((results.machine.backgroundCpuBusy ?? 0) * 100)}% busy before start, ` +
+    `sha256(64 MiB) ${results.machine.sha256_64MiB_ms} ms`);
+  if (results.machine.backgroundCpuBusy > 0.15) log("warning: the machine is busy with other work; expect noisy numbers");
+  results.cpuBusyDuring = {};
+  results.otherWorkCpuDuring = {};
 
   let corpus = null;
   if (only.has("install")) {
@@ -109,17 +130,26 @@ async function main() {
     if (!only.has(key)) continue;
     log(title);
     const t0 = Date.now();
+    const cpu0 = cpuSnapshot();
     try {
       results[key] = await run();
     } catch (err) {
       results.failures.push({ step: key, error: err.stack ?? String(err) });
       log(`${key} failed: ${err.stack ?? err}`);
     }
-    log(`${key} took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const cpu1 = cpuSnapshot();
+    results.cpuBusyDuring[key] = busyShare(cpu0, cpu1);
+    results.otherWorkCpuDuring[key] = otherShare(cpu0, cpu1);
+    log(`${key} took ${((Date.now() - t0) / 1000).toFixed(1)} s (CPUs ${Math.round((results.cpuBusyDuring[key] ?? 0) * 100)}% busy, ` +
+      `${Math.round((results.otherWorkCpuDuring[key] ?? 0) * 100)}% by work outside this benchmark)`);
     for (const [target, error] of Object.entries(results[key]?.errors ?? {})) results.failures.push({ step: key, target, error });
   }
 
   const pk = targets.find((t) => t.name === "pkgedge");
+  if (pk?.sourcesChanged()) {
+    results.pkgedgeReloadedDuringRun = true;
+    log("warning: the Worker's sources changed during the run, so wrangler dev reloaded it mid-run: numbers mix code versions");
+  }
   if (pk) {
     try {
       results.pkgedgeMetrics = await pk.metrics();

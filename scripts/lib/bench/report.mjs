@@ -17,7 +17,8 @@ function loadRows(load) {
     const a = c[P];
     const b = c[V];
     const conc = (a ?? b)?.concurrency;
-    rows.push(row(`${label}: req/s (c=${conc ?? "?"})`, a?.rps ?? failCell(load, P), b?.rps ?? failCell(load, V), "higher"));
+    const n = (a ?? b)?.rounds?.length ?? 1;
+    rows.push(row(`${label}: req/s (c=${conc ?? "?"}, median of ${n})`, a?.rps ?? failCell(load, P), b?.rps ?? failCell(load, V), "higher"));
     rows.push(row(`${label}: p50 ms`, a?.latencyMs.p50, b?.latencyMs.p50, "lower"));
     rows.push(row(`${label}: p99 ms`, a?.latencyMs.p99, b?.latencyMs.p99, "lower"));
     rows.push(row(`${label}: response size`, a ? formatBytes(a.avgBytes) : undefined, b ? formatBytes(b.avgBytes) : undefined, null));
@@ -87,7 +88,7 @@ function goals(results) {
     out.push(`- publish latency well under 100 ms at pkgedge: ${pub.p99 < 100 ? "PASS" : pub.p50 < 100 ? "PARTIAL (p50 under, p99 over)" : "FAIL"} (p50 ${pub.p50} ms, p99 ${pub.p99} ms)`);
   }
   for (const [name, c] of Object.entries(results.load ?? {})) {
-    if (c?.[P]?.l1HitShare !== undefined && c[P].l1HitShare < 0.99) out.push(`- ${name}: only ${(c[P].l1HitShare * 100).toFixed(1)}% of pkgedge answers were L1-HIT (${JSON.stringify(c[P].headerValues)})`);
+    if (c?.[P]?.l1HitShare !== undefined && c[P].l1HitShare < 0.99) out.push(`- ${name}: only ${(c[P].l1HitShare * 100).toFixed(1)}% of pkgedge answers were L1-HIT (${JSON.stringify(c[P].headerValuesAllRounds)})`);
   }
   return out;
 }
@@ -118,6 +119,18 @@ export function buildReport(results) {
     `loopback only, ${results.machine.cpus} cores shared by workerd (wrangler dev), Verdaccio and the load generator; ` +
     `reads ${results.options.auth ? "send the token like npm does" : "are anonymous"}, ${results.options.gzip ? "with" : "without"} accept-encoding gzip`,
   ];
+  if (results.pkgedgeReloadedDuringRun) notes.push("WARNING: the Worker's sources changed during the run (wrangler dev reloaded it): rerun for clean numbers");
+  const bg = results.machine.backgroundCpuBusy;
+  if (bg !== null && bg !== undefined) {
+    notes.push(`machine: ${Math.round(bg * 100)}% of CPU busy with other work before start${bg > 0.15 ? " (NOISY: rerun on an idle machine)" : ""}; ` +
+      `sha256(64 MiB) ${results.machine.sha256_64MiB_ms} ms; total run ${results.totalSeconds} s`);
+  }
+  const other = Object.entries(results.otherWorkCpuDuring ?? {}).filter(([, v]) => v !== null);
+  if (other.length) {
+    const noisy = other.some(([, v]) => v > 0.1);
+    notes.push(`CPU used by work outside this benchmark during each measure: ${other.map(([k, v]) => `${k} ${Math.round(v * 100)}%`).join(", ")}` +
+      `${noisy ? " (NOISY: another process competed for the CPUs)" : ""}`);
+  }
   const details = burstDetails(results.large);
   return [
     markdownTable(header, rows),

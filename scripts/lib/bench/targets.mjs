@@ -1,8 +1,8 @@
 // The two registries under test, behind one shape: { name, registry, token, publish(entries) }.
 import { join } from "node:path";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { startDevServer } from "../dev-server.mjs";
+import { projectRoot, startDevServer } from "../dev-server.mjs";
 import { onCleanup } from "./cleanup.mjs";
 import { buildPublishDoc, publishOrThrow } from "./npm-publish.mjs";
 import { createVerdaccioUser, seedVerdaccioStorage, startVerdaccio } from "./verdaccio.mjs";
@@ -21,8 +21,40 @@ async function publishInBatches(target, entries, batch) {
   return results;
 }
 
+/**
+ * The newest modification time (ms) among the Worker's sources. `wrangler dev` rebuilds and
+ * reloads the Worker when they change, which would mix code versions (and reset the in-isolate
+ * metrics) in the middle of a run; comparing this before and after tells whether that happened.
+ */
+export function workerSourceStamp() {
+  let newest = 0;
+  const walk = (dir) => {
+    let entries = [];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else newest = Math.max(newest, statSync(p).mtimeMs);
+    }
+  };
+  for (const d of ["workers", "shared", "durable-objects"]) walk(join(projectRoot, d));
+  for (const f of ["wrangler.toml", ".dev.vars"]) {
+    try {
+      newest = Math.max(newest, statSync(join(projectRoot, f)).mtimeMs);
+    } catch {
+      // absent
+    }
+  }
+  return newest;
+}
+
 /** Starts `wrangler dev` with fresh state and makes a read+publish token. */
 export async function startPkgedge({ log, vars = {} }) {
+  const sourceStamp = workerSourceStamp();
   const server = await startDevServer({ vars, timeoutMs: 90_000 });
   onCleanup(() => server.stop());
   const res = await fetch(`${server.url}/_/tokens`, {
@@ -48,6 +80,8 @@ export async function startPkgedge({ log, vars = {} }) {
     token: body.token,
     cacheHeader: "x-pkgedge-cache",
     server,
+    /** True when the Worker's sources changed since start (wrangler dev then reloaded it). */
+    sourcesChanged: () => workerSourceStamp() !== sourceStamp,
     publishVersions: (entries, batch = 100) => publishInBatches(target, entries, batch),
     /** Seeds a many-version package: batches of 100 versions a PUT. */
     async seedLarge(entries) {
