@@ -101,6 +101,8 @@ function fmt(labels: Labels): string {
   return parts.length ? `{${parts.join(",")}}` : "";
 }
 
+export const COALESCED_HELP = "Requests that waited on another request's origin read or rendering.";
+
 /** The edge registry of this isolate. */
 export const edgeMetrics = new MetricsRegistry();
 

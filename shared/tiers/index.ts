@@ -2,6 +2,7 @@
 // Protocol adapters hand in opaque keys and, for documents they rewrite per request (packuments
 // with this host's tarball URLs, say), a transform whose output is what L1 keeps.
 import type { Config } from "../config";
+import { COALESCED_HELP, edgeMetrics } from "../metrics";
 import { EdgeCache } from "./edge-cache";
 import { shardFor } from "./hash-ring";
 import type { CacheState, ObjectMeta, ShieldAnswer, ShieldStats, TierRequest } from "./types";
@@ -60,12 +61,15 @@ export class Tiers {
 
     if (variant) {
       const collapseKey = `${fillKey}\n${epoch}`;
-      let pending = rendering.get(collapseKey);
-      if (!pending) {
-        pending = this.renderVariant(l1, req, variant, fillKey, epoch).finally(() => rendering.delete(collapseKey));
-        rendering.set(collapseKey, pending);
+      const pending = rendering.get(collapseKey);
+      if (pending) {
+        edgeMetrics.inc("pkgedge_coalesced_total", COALESCED_HELP, { region: this.region });
+        const served = await pending;
+        return served.found ? { ...served, state: "COALESCED" } : served;
       }
-      return pending;
+      const leader = this.renderVariant(l1, req, variant, fillKey, epoch).finally(() => rendering.delete(collapseKey));
+      rendering.set(collapseKey, leader);
+      return leader;
     }
 
     const answer = await this.askShield(req);
