@@ -9,7 +9,7 @@ import { ShieldStorage } from "./shield-storage";
 
 type Loaded =
   | { found: false }
-  | { found: true; meta: ObjectMeta; bytes: Uint8Array; fromOrigin: boolean }
+  | { found: true; meta: ObjectMeta; bytes: Uint8Array }
   | { found: true; meta: ObjectMeta; broadcast: Broadcast };
 
 export class RegionalShield extends DurableObject<Cloudflare.Env> {
@@ -99,7 +99,7 @@ export class RegionalShield extends DurableObject<Cloudflare.Env> {
       obj = await this.origin.readIfChanged(req.originKey, stale.meta.etag);
       if (obj === "unchanged") {
         this.storage.touchExpiry(req.key, expiresAt);
-        return { found: true, meta: stale.meta, bytes: stale.bytes, fromOrigin: true };
+        return { found: true, meta: stale.meta, bytes: stale.bytes };
       }
     } else {
       obj = await this.origin.read(req.originKey);
@@ -114,6 +114,6 @@ export class RegionalShield extends DurableObject<Cloudflare.Env> {
     }
     const bytes = new Uint8Array(await new Response(obj.body).arrayBuffer());
     if ((this.generations.get(req.key) ?? 0) === generation) this.storage.write(req.key, meta, bytes, expiresAt, policy.capacityBytes);
-    return { found: true, meta, bytes, fromOrigin: true };
+    return { found: true, meta, bytes };
   }
 }

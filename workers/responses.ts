@@ -14,11 +14,8 @@ export function cacheControl(isPublic: boolean, immutable: boolean, maxAge: numb
   return immutable ? `${scope}, max-age=${YEAR}, immutable` : `${scope}, max-age=${maxAge}, must-revalidate`;
 }
 
-/**
- * 200 with the served body (or none for HEAD), 304 when the client's ETag still matches.
- * `compressible` bodies (JSON documents) are gzipped for clients that accept it.
- */
-export function servedResponse(c: Context, served: Served, headers: Record<string, string>, compressible = false): Response {
+/** 200 with the served body (or none for HEAD), 304 when the client's ETag still matches. */
+export function servedResponse(c: Context, served: Served, headers: Record<string, string>): Response {
   const meta = served.meta!;
   const all: Record<string, string> = {
     "content-type": meta.contentType,
@@ -31,19 +28,13 @@ export function servedResponse(c: Context, served: Served, headers: Record<strin
     cancel(served.body);
     return c.body(null, 304, all);
   }
-  if (compressible && /\bgzip\b/.test(c.req.header("accept-encoding") ?? "")) {
-    // Setting Content-Encoding makes the runtime gzip the body on the way out (encodeBody
-    // "automatic"); we do it ourselves because not every edge compresses npm's vnd media type.
-    all["content-encoding"] = "gzip";
-  } else {
-    all["content-length"] = String(meta.size);
-  }
+  all["content-length"] = String(meta.size);
   if (c.req.method === "HEAD") {
     cancel(served.body);
     return c.body(null, 200, all);
   }
   let body = served.body!;
-  if (body instanceof ReadableStream && !all["content-encoding"]) {
+  if (body instanceof ReadableStream) {
     // A FixedLengthStream makes the runtime send Content-Length instead of chunked encoding.
     const fixed = new FixedLengthStream(meta.size);
     c.executionCtx.waitUntil(body.pipeTo(fixed.writable).catch(() => {}));

@@ -28,7 +28,8 @@ export class ObjectStore {
 
   /** Like read, but answers "unchanged" without a body when the stored etag still matches. */
   async readIfChanged(key: string, etag: string): Promise<OriginObject | "unchanged" | null> {
-    const obj = await this.bucket.get(key, { onlyIf: { etagDoesNotMatch: etag } });
+    // R2 conditionals take the bare ETag; OriginObject carries the quoted HTTP form.
+    const obj = await this.bucket.get(key, { onlyIf: { etagDoesNotMatch: etag.replace(/^W\/|"/g, "") } });
     if (!obj) return null;
     if (!("body" in obj)) return "unchanged";
     return toOriginObject(obj as R2ObjectBody);

@@ -2,7 +2,7 @@
 // from an empty cache, and the everyday package-management commands. Every npm command runs in
 // its own sandbox (own .npmrc, empty cache), so no answer comes from npm's local cache.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ABBREVIATED_ACCEPT, CHAIN, CHAIN_OUTPUT, describeRun, get, packagePath, publishAll, rawPublish, startRegistry, statusOf, type Registry, type RunResult } from "./helpers";
+import { CHAIN, CHAIN_OUTPUT, describeRun, get, packagePath, publishAll, rawPublish, startRegistry, statusOf, type Registry, type RunResult } from "./helpers";
 
 let registry: Registry;
 /** read + publish, named so `npm whoami` has something to print. */
@@ -34,20 +34,6 @@ describe("install", () => {
     const program = await client.node("console.log(require('a'))");
     expectSuccess(program, "node -e require('a')");
     expect(program.stdout.trim()).toBe(CHAIN_OUTPUT);
-  });
-});
-
-describe("packument transfer", () => {
-  test("both forms are gzipped for clients that accept it, and decode to the package", async () => {
-    for (const accept of [ABBREVIATED_ACCEPT, "application/json"]) {
-      // Node's fetch asks for gzip and decodes it, leaving Content-Encoding visible.
-      const res = await get(`${registry.npmUrl}a`, { accept });
-      expect(res.status).toBe(200);
-      expect(res.headers.get("content-encoding")).toBe("gzip");
-      const doc = (await res.json()) as { name: string; versions: Record<string, unknown> };
-      expect(doc.name).toBe("a");
-      expect(Object.keys(doc.versions)).toContain("1.0.0");
-    }
   });
 });
 

@@ -71,8 +71,8 @@ async function servePackument(c: Context, name: string): Promise<Response> {
   if (!served.found || served.meta?.size === 0) throw notFound(`package ${name} not found`);
   return servedResponse(c, served, {
     "cache-control": cacheControl(isPublicRead(c), false, c.get("config").l1MetadataTtl),
-    vary: "accept, accept-encoding, authorization",
-  }, true);
+    vary: "accept, authorization",
+  });
 }
 
 async function serveTarball(c: Context, name: string, file: string): Promise<Response> {
