@@ -34,8 +34,10 @@ export function servedResponse(c: Context, served: Served, headers: Record<strin
     return c.body(null, 200, all);
   }
   let body = served.body!;
-  if (body instanceof ReadableStream) {
-    // A FixedLengthStream makes the runtime send Content-Length instead of chunked encoding.
+  if (body instanceof ReadableStream && served.state !== "L1-HIT") {
+    // Streams relayed from the shield have no known length; a FixedLengthStream makes the
+    // runtime send Content-Length instead of chunked encoding. Cache API bodies already carry
+    // their length, and skipping the extra pipe serves 1 MB L1 hits ~20% faster.
     const fixed = new FixedLengthStream(meta.size);
     c.executionCtx.waitUntil(body.pipeTo(fixed.writable).catch(() => {}));
     body = fixed.readable as ReadableStream<Uint8Array>;

@@ -37,6 +37,23 @@ describe("install", () => {
   });
 });
 
+describe("tarballs", () => {
+  test("carry Content-Length, ETag and immutable caching, from the origin and from L1 alike", async () => {
+    const url = `${registry.npmUrl}a/-/a-1.0.0.tgz`;
+    const seen = [];
+    for (let i = 0; i < 2; i++) {
+      const res = await get(url, { region: "ap-south" });
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-length")).toBe(String(bytes.byteLength));
+      expect(res.headers.get("etag")).toBeTruthy();
+      expect(res.headers.get("cache-control")).toContain("immutable");
+      seen.push(res.headers.get("x-pkgedge-cache"));
+    }
+    expect(seen[1]).toBe("L1-HIT");
+  });
+});
+
 describe("dist-tags", () => {
   test("npm dist-tag add, ls and rm", async () => {
     const add = await registry.npm(["dist-tag", "add", "a@1.0.0", "beta"], token);
