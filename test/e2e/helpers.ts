@@ -148,7 +148,7 @@ export class Sandbox {
     writeFileSync(join(this.project, "package.json"), `${JSON.stringify({ name: "e2e-project", version: "1.0.0", private: true }, null, 2)}\n`);
     this.npmrc = join(this.project, ".npmrc");
     const lines = [`registry=${npmUrl}`, "audit=false", "fund=false", "update-notifier=false"];
-    if (token) lines.push(`//127.0.0.1:${port}/npm/:_authToken=${token}`);
+    if (token) lines.push(`//127.0.0.1:${port}/npm/:_authToken=${token}`, "always-auth=true");
     writeFileSync(this.npmrc, `${lines.join("\n")}\n`);
   }
 
@@ -161,12 +161,21 @@ export class Sandbox {
     return run("npm", [...args, "--no-audit", "--no-fund"], { cwd, env: this.env() });
   }
 
-  /** Runs pnpm (installed once per machine, see ensurePnpm) with its own store and cache. */
+  /** Runs pnpm (installed once per machine, see ensureClient) with its own store and cache. */
   async pnpm(args: string[], cwd = this.project): Promise<RunResult> {
-    const pnpm = await ensurePnpm();
+    const pnpm = await ensureClient("pnpm");
     const store = join(this.root, "pnpm-store");
     const cacheDir = join(this.root, "pnpm-cache");
     return run(pnpm, [...args, "--store-dir", store, "--cache-dir", cacheDir, "--reporter", "append-only"], { cwd, env: this.env() });
+  }
+
+  /**
+   * Runs yarn 1 with its own cache. yarn 1 reads the same .npmrc, but sends a token for
+   * unscoped packages only with always-auth, so the sandbox's .npmrc says so when it has one.
+   */
+  async yarn(args: string[], cwd = this.project): Promise<RunResult> {
+    const yarn = await ensureClient("yarn");
+    return run(yarn, [...args, "--cache-folder", join(this.root, "yarn-cache"), "--non-interactive", "--no-progress"], { cwd, env: this.env() });
   }
 
   /** Runs JavaScript with the Node running the tests, in the project dir. */
@@ -259,32 +268,38 @@ export async function statusOf(url: string, opts: GetOptions = {}): Promise<numb
   return res.status;
 }
 
-// ---- pnpm ----
+// ---- pnpm and yarn ----
 
-const PNPM_MAJOR = "10";
-let pnpmPath: Promise<string> | undefined;
+const CLIENT_MAJOR = { pnpm: "10", yarn: "1" } as const;
+export type ExtraClient = keyof typeof CLIENT_MAJOR;
+const clientPaths = new Map<ExtraClient, Promise<string>>();
 
 /**
- * pnpm is not a project dependency: install it once from the public npm registry into
- * os.tmpdir() and reuse it on later runs. Installs into a scratch dir and renames it into place,
- * so concurrent or interrupted runs never leave a half-installed pnpm behind.
+ * pnpm and yarn are not project dependencies: install each once from the public npm registry
+ * into os.tmpdir() and reuse it on later runs. Installs into a scratch dir and renames it into
+ * place, so concurrent or interrupted runs never leave a half-installed client behind.
  */
-export function ensurePnpm(): Promise<string> {
-  pnpmPath ??= (async () => {
-    const home = join(tmpdir(), `pkgedge-e2e-pnpm-${PNPM_MAJOR}`);
-    const bin = join(home, "node_modules", ".bin", "pnpm");
-    if (existsSync(bin)) return bin;
-    const scratch = mkdtempSync(join(tmpdir(), `pkgedge-e2e-pnpm-${PNPM_MAJOR}-installing-`));
-    const r = await run("npm", ["install", "--prefix", scratch, "--cache", join(scratch, ".cache"), "--no-audit", "--no-fund", "--no-save", `pnpm@${PNPM_MAJOR}`], { cwd: scratch, timeoutMs: 300_000 });
-    if (r.code !== 0) throw new Error(describeRun(`npm install pnpm@${PNPM_MAJOR}`, r));
-    rmSync(join(scratch, ".cache"), { recursive: true, force: true });
-    try {
-      renameSync(scratch, home);
-    } catch {
-      rmSync(scratch, { recursive: true, force: true }); // another run got there first
-    }
-    if (!existsSync(bin)) throw new Error(`pnpm is not at ${bin} after installing it`);
-    return bin;
-  })();
-  return pnpmPath;
+export function ensureClient(client: ExtraClient): Promise<string> {
+  let path = clientPaths.get(client);
+  if (!path) {
+    path = (async () => {
+      const spec = `${client}@${CLIENT_MAJOR[client]}`;
+      const home = join(tmpdir(), `pkgedge-e2e-${client}-${CLIENT_MAJOR[client]}`);
+      const bin = join(home, "node_modules", ".bin", client);
+      if (existsSync(bin)) return bin;
+      const scratch = mkdtempSync(join(tmpdir(), `pkgedge-e2e-${client}-installing-`));
+      const r = await run("npm", ["install", "--prefix", scratch, "--cache", join(scratch, ".cache"), "--no-audit", "--no-fund", "--no-save", spec], { cwd: scratch, timeoutMs: 300_000 });
+      if (r.code !== 0) throw new Error(describeRun(`npm install ${spec}`, r));
+      rmSync(join(scratch, ".cache"), { recursive: true, force: true });
+      try {
+        renameSync(scratch, home);
+      } catch {
+        rmSync(scratch, { recursive: true, force: true }); // another run got there first
+      }
+      if (!existsSync(bin)) throw new Error(`${client} is not at ${bin} after installing it`);
+      return bin;
+    })();
+    clientPaths.set(client, path);
+  }
+  return path;
 }

@@ -1,13 +1,13 @@
-// pnpm (installed on first use, see ensurePnpm) against a live pkgedge: it resolves through the
+// pnpm (installed on first use, see ensureClient) against a live pkgedge: it resolves through the
 // abbreviated packuments and lays out node_modules its own way, so it is a second opinion on npm.
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { CHAIN, CHAIN_OUTPUT, describeRun, ensurePnpm, publishAll, startRegistry, type Registry } from "./helpers";
+import { CHAIN, CHAIN_OUTPUT, describeRun, ensureClient, publishAll, startRegistry, type Registry } from "./helpers";
 
 let registry: Registry;
 
 beforeAll(async () => {
   // Fetch pnpm while wrangler dev starts.
-  const [started] = await Promise.all([startRegistry(), ensurePnpm()]);
+  const [started] = await Promise.all([startRegistry(), ensureClient("pnpm")]);
   registry = started;
   const token = await registry.createToken({ name: "e2e-pnpm-publisher", scopes: ["read", "publish"] });
   await publishAll(registry, token, CHAIN);
