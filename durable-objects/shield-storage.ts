@@ -30,6 +30,9 @@ export interface StoredObject {
 }
 
 export class ShieldStorage {
+  /** Bytes stored, kept in memory so eviction does not sum the table on every write. */
+  private storedBytes: number;
+
   constructor(private readonly sql: SqlStorage) {
     sql.exec("CREATE TABLE IF NOT EXISTS _migrations (id INTEGER PRIMARY KEY)");
     const applied = sql.exec<{ id: number }>("SELECT COALESCE(MAX(id), -1) AS id FROM _migrations").one().id;
@@ -38,6 +41,7 @@ export class ShieldStorage {
       sql.exec(statement);
       sql.exec("INSERT INTO _migrations (id) VALUES (?)", id);
     });
+    this.storedBytes = sql.exec<{ bytes: number }>("SELECT COALESCE(SUM(size), 0) AS bytes FROM objects").one().bytes;
   }
 
   read(key: string, now: number): StoredObject | null {
@@ -76,13 +80,12 @@ export class ShieldStorage {
     this.sql.exec(
       "INSERT INTO objects (key, etag, content_type, size, chunks, expires_at, stored_at, last_access) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
       key, meta.etag, meta.contentType, meta.size, chunks, expiresAt, Date.now(), Date.now());
-    let total = this.sql.exec<{ bytes: number }>("SELECT COALESCE(SUM(size), 0) AS bytes FROM objects").one().bytes;
-    while (total > maxTotalBytes) {
-      const victim = this.sql.exec<{ key: string; size: number }>(
-        "SELECT key, size FROM objects WHERE key != ? ORDER BY last_access LIMIT 1", key).toArray()[0];
+    this.storedBytes += meta.size;
+    while (this.storedBytes > maxTotalBytes) {
+      const victim = this.sql.exec<{ key: string }>(
+        "SELECT key FROM objects WHERE key != ? ORDER BY last_access LIMIT 1", key).toArray()[0];
       if (!victim) break;
       this.delete(victim.key);
-      total -= victim.size;
     }
   }
 
@@ -91,7 +94,9 @@ export class ShieldStorage {
   }
 
   delete(key: string): number {
-    const removed = this.sql.exec("DELETE FROM objects WHERE key = ?", key).rowsWritten;
+    const gone = this.sql.exec<{ size: number }>("DELETE FROM objects WHERE key = ? RETURNING size", key).toArray();
+    for (const row of gone) this.storedBytes -= row.size;
+    const removed = gone.length;
     this.sql.exec("DELETE FROM chunks WHERE key = ?", key);
     return removed;
   }

@@ -40,12 +40,15 @@ export class HashRing {
 
 const rings = new Map<string, HashRing>();
 
-/** The shard names of one region (`us-east/0` ...), memoised per isolate. */
+/** The name of one shield shard, which is also its Durable Object name. */
+export const shardName = (region: string, index: number) => `${region}/${index}`;
+
+/** The shard of `region` owning `key`; the ring is memoised per isolate. */
 export function shardFor(region: string, shards: number, key: string): string {
   const ringKey = `${region}/${shards}`;
   let ring = rings.get(ringKey);
   if (!ring) {
-    ring = new HashRing(Array.from({ length: shards }, (_, i) => `${region}/${i}`));
+    ring = new HashRing(Array.from({ length: shards }, (_, i) => shardName(region, i)));
     rings.set(ringKey, ring);
   }
   return ring.pick(key);

@@ -4,8 +4,10 @@
 import type { Config } from "../config";
 import { COALESCED_HELP, edgeMetrics } from "../metrics";
 import { EdgeCache } from "./edge-cache";
-import { shardFor } from "./hash-ring";
+import { shardFor, shardName } from "./hash-ring";
 import type { CacheState, ObjectMeta, ShieldAnswer, ShieldStats, TierRequest } from "./types";
+
+type ShieldStub = DurableObjectStub<import("../../durable-objects/regional-shield").RegionalShield>;
 
 export type { CacheState, ObjectKind, ObjectMeta, ShieldStats, TierRequest } from "./types";
 
@@ -46,9 +48,12 @@ export class Tiers {
   ) {}
 
   /** The shield stub that owns `key` in `region`. */
-  shield(key: string, region = this.region): DurableObjectStub<import("../../durable-objects/regional-shield").RegionalShield> {
-    const shard = shardFor(region, this.config.shieldShards, key);
-    return this.env.SHIELD.get(this.env.SHIELD.idFromName(shard)) as never;
+  shield(key: string, region = this.region): ShieldStub {
+    return this.shard(shardFor(region, this.config.shieldShards, key));
+  }
+
+  private shard(name: string): ShieldStub {
+    return this.env.SHIELD.get(this.env.SHIELD.idFromName(name)) as ShieldStub;
   }
 
   async get(req: TierRequest, variant?: Variant): Promise<Served> {
@@ -126,12 +131,9 @@ export class Tiers {
   async invalidate(shieldKeys: string[], l1Keys: string[]): Promise<void> {
     const regions = this.config.regions;
     await Promise.all(regions.flatMap((region) => {
-      const byShard = new Map<string, string[]>();
-      for (const key of shieldKeys) {
-        const shard = shardFor(region, this.config.shieldShards, key);
-        byShard.set(shard, [...(byShard.get(shard) ?? []), key]);
-      }
-      return [...byShard.entries()].map(([, keys]) => this.shield(keys[0]!, region).invalidate(keys));
+      // One call per shard that owns any of the keys.
+      const byShard = Map.groupBy(shieldKeys, (key) => shardFor(region, this.config.shieldShards, key));
+      return [...byShard].map(([shard, keys]) => this.shard(shard).invalidate(keys));
     }));
     const l1Regions = this.config.devRegionHeader ? regions : [this.region];
     if (epochs.size > 50_000) {
@@ -152,8 +154,8 @@ export class Tiers {
     const jobs: Array<Promise<{ region: string; shard: number; stats: ShieldStats }>> = [];
     for (const region of this.config.regions) {
       for (let shard = 0; shard < this.config.shieldShards; shard++) {
-        const stub = this.env.SHIELD.get(this.env.SHIELD.idFromName(`${region}/${shard}`)) as DurableObjectStub<import("../../durable-objects/regional-shield").RegionalShield>;
-        jobs.push((stub.stats() as Promise<ShieldStats>).then((stats) => ({ region, shard, stats })));
+        const stats = this.shard(shardName(region, shard)).stats() as Promise<ShieldStats>;
+        jobs.push(stats.then((s) => ({ region, shard, stats: s })));
       }
     }
     return Promise.all(jobs);

@@ -111,12 +111,6 @@ export async function publish(store: ObjectStore, name: string, body: PublishBod
     if (typeof target !== "string") throw badRequest(`dist-tag ${tag} must name a version`);
   }
 
-  // Cheap early answer for the common conflict; the authoritative check is inside the CAS.
-  const existing = await store.readJson<Packument>(packumentObject(name));
-  for (const p of prepared) {
-    if (everPublished(existing?.doc ?? null, p.version)) throw cannotRepublish(name, p.version);
-  }
-
   const created: string[] = [];
   try {
     for (const p of prepared) {
