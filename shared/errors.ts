@@ -34,6 +34,10 @@ export interface RegistryErrorOptions {
   detail?: unknown;
   retryAfter?: number;
   cause?: unknown;
+  /** The code in the protocol's own vocabulary when it says more (OCI's BLOB_UNKNOWN, say). */
+  protocolCode?: string;
+  /** Response headers the error needs (RateLimit fields, an auth challenge). */
+  headers?: Record<string, string>;
 }
 
 export class RegistryError extends Error {
@@ -41,6 +45,8 @@ export class RegistryError extends Error {
   readonly status: number;
   readonly detail?: unknown;
   readonly retryAfter?: number;
+  readonly protocolCode?: string;
+  readonly headers?: Record<string, string>;
 
   constructor(code: ErrorCode, message: string, options: RegistryErrorOptions = {}) {
     super(message, { cause: options.cause });
@@ -49,6 +55,8 @@ export class RegistryError extends Error {
     this.status = STATUS[code];
     this.detail = options.detail;
     this.retryAfter = options.retryAfter;
+    this.protocolCode = options.protocolCode;
+    this.headers = options.headers;
   }
 }
 
@@ -65,8 +73,10 @@ export function toRegistryError(err: unknown): RegistryError {
   if (err instanceof RegistryError) return err;
   // Errors can lose their prototype when they cross a Durable Object RPC boundary.
   if (err instanceof Error && err.name === "RegistryError" && "code" in err) {
-    const e = err as Error & { code: ErrorCode; detail?: unknown; retryAfter?: number };
-    if (e.code in STATUS) return new RegistryError(e.code, e.message, { detail: e.detail, retryAfter: e.retryAfter });
+    const e = err as Error & { code: ErrorCode } & RegistryErrorOptions;
+    if (e.code in STATUS) {
+      return new RegistryError(e.code, e.message, { detail: e.detail, retryAfter: e.retryAfter, protocolCode: e.protocolCode, headers: e.headers });
+    }
   }
   console.error("unexpected error", err);
   return new RegistryError("INTERNAL", "internal error");

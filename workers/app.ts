@@ -1,12 +1,13 @@
 // The root app: context -> authenticate -> metrics -> one router per protocol.
 import { Hono } from "hono";
 import { loadConfig } from "../shared/config";
-import { toRegistryError } from "../shared/errors";
+import { RegistryError } from "../shared/errors";
 import { recordRequest } from "../shared/metrics";
 import { Tiers } from "../shared/tiers";
 import { resolveRegion } from "../shared/tiers/region";
 import { admin } from "./admin";
 import "./context";
+import { errorResponse, jsonError, protocolOf } from "./errors";
 import { authenticate } from "./middleware/authenticate";
 import { npm } from "./npm";
 import { CACHE_HEADER } from "./responses";
@@ -19,8 +20,7 @@ app.use(async function requestContext(c, next) {
   c.set("config", config);
   c.set("region", region);
   c.set("tiers", new Tiers(c.env, config, region, (p) => c.executionCtx.waitUntil(p)));
-  const path = c.req.path;
-  c.set("protocol", path.startsWith("/npm/") || path === "/npm" ? "npm" : path.startsWith("/_/") ? "admin" : "other");
+  c.set("protocol", protocolOf(c.req.path));
   await next();
 });
 
@@ -37,8 +37,6 @@ app.use(authenticate());
 app.route("/npm", npm);
 app.route("/_", admin);
 
-app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
-app.onError((err, c) => {
-  const e = toRegistryError(err);
-  return c.json({ error: e.message }, e.status as 400);
-});
+app.notFound((c) => jsonError(new RegistryError("NOT_FOUND", `no route for ${c.req.method} ${c.req.path}`), c));
+// Errors thrown by middleware (before a protocol router ran) still answer in that protocol's format.
+app.onError(errorResponse);

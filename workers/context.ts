@@ -11,7 +11,7 @@ declare module "hono" {
     principal: Principal;
     /** Set when the request carried credentials that did not verify. */
     badCredentials: boolean;
-    protocol: string;
+    protocol: import("./errors").Protocol;
   }
 }
 

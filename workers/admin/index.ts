@@ -1,17 +1,13 @@
 // The /_/ namespace: health and metrics for operators, admin APIs behind the admin secret.
 import { Hono } from "hono";
-import { RegistryError, toRegistryError } from "../../shared/errors";
+import { RegistryError } from "../../shared/errors";
+import { jsonError } from "../errors";
 import { renderMetrics } from "./metrics";
 import { tokens } from "./tokens";
 
 export const admin = new Hono<{ Bindings: Cloudflare.Env }>();
 
-admin.onError((err, c) => {
-  const e = toRegistryError(err);
-  // RFC 9110 section 15.5.2: a 401 must carry a challenge saying how to authenticate.
-  if (e.status === 401) c.header("www-authenticate", 'Bearer realm="pkgedge"');
-  return c.json({ error: e.message }, e.status as 400);
-});
+admin.onError(jsonError);
 
 admin.get("/health", (c) => c.json({ status: "ok", region: c.get("region"), regions: c.get("config").regions }));
 
