@@ -1,7 +1,8 @@
 // The /_/ namespace: health and metrics for operators, admin APIs behind the admin secret.
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import { RegistryError } from "../../shared/errors";
 import { jsonError } from "../errors";
+import { audit } from "./audit";
 import { renderMetrics } from "./metrics";
 import { tokens } from "./tokens";
 
@@ -18,14 +19,17 @@ admin.get("/metrics", async (c) => {
 });
 
 // Everything below needs the admin secret (or a token with the admin scope).
-admin.use("/tokens/*", async (c, next) => {
+const requireAdmin: MiddlewareHandler = async function requireAdmin(c, next) {
   if (c.get("badCredentials")) throw new RegistryError("UNAUTHORIZED", "invalid, expired or revoked token");
   const p = c.get("principal");
   if (p.kind === "anonymous") throw new RegistryError("UNAUTHORIZED", "admin API: send the admin secret as a Bearer token");
   if (!(p.kind === "admin" || p.token.scopes.includes("admin"))) throw new RegistryError("FORBIDDEN", "admin API needs the admin scope");
   await next();
-});
+};
+admin.use("/tokens/*", requireAdmin);
+admin.use("/audit/*", requireAdmin);
 admin.route("/tokens", tokens);
+admin.route("/audit", audit);
 
 admin.all("*", () => {
   throw new RegistryError("NOT_FOUND", "no such admin endpoint");

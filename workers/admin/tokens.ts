@@ -4,6 +4,7 @@ import { forgetToken, generateToken, sha256Hex } from "../../shared/auth/tokens"
 import { badRequest, notFound } from "../../shared/errors";
 import { readJsonLimited } from "../../shared/http/body";
 import { TokenStore, type Scope, type TokenRecord } from "../../shared/origin";
+import { recordAudit } from "../audit";
 
 const SCOPES: readonly Scope[] = ["read", "publish", "admin"];
 
@@ -46,6 +47,7 @@ tokens.post("/", async (c) => {
   const token = generateToken();
   const record: TokenRecord = { id: crypto.randomUUID(), createdAt: new Date().toISOString(), ...fields };
   await new TokenStore(c.env.TOKENS).put(await sha256Hex(token), record);
+  recordAudit(c, { action: "token.create", target: record.id, detail: { name: record.name, scopes: record.scopes, packages: record.packages, expiresAt: record.expiresAt } });
   return c.json({ ...record, token }, 201);
 });
 
@@ -55,5 +57,6 @@ tokens.delete("/:id", async (c) => {
   const hash = await new TokenStore(c.env.TOKENS).revoke(c.req.param("id"));
   if (!hash) throw notFound("no token with that id");
   forgetToken(hash);
+  recordAudit(c, { action: "token.revoke", target: c.req.param("id") });
   return c.json({ ok: true });
 });

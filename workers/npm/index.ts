@@ -5,6 +5,7 @@ import { readJsonLimited } from "../../shared/http/body";
 import { principalName } from "../../shared/auth/permissions";
 import { ObjectStore } from "../../shared/origin";
 import { requireAccess, isPublicRead } from "../access";
+import { recordAudit } from "../audit";
 import { cacheControl, servedResponse } from "../responses";
 import { npmError } from "./errors";
 import { packumentCacheKey, packumentObject, packumentVariantKey, tarballCacheKey, tarballObject } from "./keys";
@@ -126,12 +127,14 @@ npm.put("/-/package/:name/dist-tags/:tag", async (c) => {
   const version = await readJsonLimited<unknown>(c.req.raw, 4096);
   if (typeof version !== "string") throw badRequest("dist-tag body must be a JSON string naming a version");
   const tags = await setDistTag(store(c), name, c.req.param("tag"), version);
+  recordAudit(c, { action: "npm.dist-tag.add", target: name, detail: { tag: c.req.param("tag"), version } });
   await invalidatePackument(c, name);
   return c.json({ ok: true, "dist-tags": tags }, 201);
 });
 npm.delete("/-/package/:name/dist-tags/:tag", async (c) => {
   const name = authorizedName(c, "publish");
   const tags = await removeDistTag(store(c), name, c.req.param("tag"));
+  recordAudit(c, { action: "npm.dist-tag.rm", target: name, detail: { tag: c.req.param("tag") } });
   await invalidatePackument(c, name);
   return c.json({ ok: true, "dist-tags": tags });
 });
@@ -148,6 +151,7 @@ const deleteTarball = async (c: Context) => {
   const stored = await store(c).readJson<Packument>(packumentObject(name));
   if (stored?.doc.versions[version]) throw new RegistryError("CONFLICT", `${name}@${version} is still published; unpublish the version first`);
   await store(c).delete(tarballObject(name, file));
+  recordAudit(c, { action: "npm.tarball.delete", target: name, detail: { file } });
   await c.get("tiers").invalidate([tarballCacheKey(name, file)], [tarballCacheKey(name, file)]);
   return c.json({ ok: true });
 };
@@ -181,10 +185,12 @@ const putPackument = async (c: Context) => {
   const hasTarballs = body._attachments && Object.keys(body._attachments).length > 0;
   if (hasTarballs) {
     const doc = await publish(store(c), name, body, actorOf(c));
+    recordAudit(c, { action: "npm.publish", target: name, detail: { versions: Object.keys(body.versions ?? {}), rev: doc._rev } });
     await invalidatePackument(c, name);
     return c.json({ ok: true, id: name, rev: doc._rev }, 201);
   }
   const { doc, removed } = await updateMetadata(store(c), name, body, actorOf(c), c.get("config").unpublishWindowHours);
+  recordAudit(c, { action: removed.length > 0 ? "npm.unpublish.version" : "npm.metadata.update", target: name, detail: { removed, rev: doc._rev } });
   await invalidatePackument(c, name, removed);
   return c.json({ ok: true, id: name, rev: doc._rev }, 200);
 };
@@ -196,6 +202,7 @@ npm.put("/:name", putPackument);
 const deletePackage = async (c: Context) => {
   const name = authorizedName(c, "publish");
   const removed = await unpublishPackage(store(c), name, c.req.param("rev") ?? null, actorOf(c), c.get("config").unpublishWindowHours);
+  recordAudit(c, { action: "npm.unpublish", target: name, detail: { removed } });
   await invalidatePackument(c, name, removed);
   return c.json({ ok: true });
 };

@@ -1,0 +1,81 @@
+// recordAudit(): routes call it after a write succeeded; it records who, what, when and where
+// in the audit log without ever making that write fail or wait, and without any secret.
+import type { Context } from "hono";
+import type { Principal } from "../shared/auth/permissions";
+import { AuditStore, type ActorKind, type AuditEntry } from "../shared/origin/audit-store";
+
+export interface AuditInput {
+  /** Dotted verb: `npm.publish`, `token.create`, `oci.manifest.push`, ... */
+  action: string;
+  /** Package, `repository@reference`, token id. */
+  target: string;
+  detail?: Record<string, unknown>;
+}
+
+// Keys whose values are credentials whatever they look like; `tokenId` and friends are not.
+const SECRET_KEY = /^(token|secret|password|passwd|authorization|auth|credentials?|_authToken|access_token|admin_?token)$/i;
+// pkgedge tokens, OCI bearer tokens (JWT-like) and Basic/Bearer header values, wherever they hide.
+const SECRET_VALUE = [/pke_[A-Za-z0-9]{8,}/g, /\b(?:Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi, /eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+\.?[A-Za-z0-9_-]*/g];
+
+function scrubString(s: string): string {
+  return SECRET_VALUE.reduce((out, re) => out.replace(re, "[redacted]"), s);
+}
+
+/** A copy of `value` with credentials replaced; depth-limited so a cyclic detail cannot hang. */
+export function redact(value: unknown, depth = 0): unknown {
+  if (typeof value === "string") return scrubString(value);
+  if (value === null || typeof value !== "object") return value;
+  if (depth > 6) return "[nested]";
+  if (Array.isArray(value)) return value.slice(0, 100).map((v) => redact(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) ? "[redacted]" : redact(v, depth + 1);
+  return out;
+}
+
+export function actorOf(principal: Principal | undefined): { actor: string; actorKind: ActorKind; actorName?: string } {
+  switch (principal?.kind) {
+    case "admin":
+      return { actor: "admin", actorKind: "admin" };
+    case "token":
+      return { actor: `token:${principal.token.id}`, actorKind: "token", actorName: principal.token.name };
+    default:
+      return { actor: "anonymous", actorKind: "anonymous" };
+  }
+}
+
+/** The entry recordAudit would store for this request (exported for tests and the lead's routes). */
+export function auditEntry(c: Context, input: AuditInput, now = new Date()): AuditEntry {
+  const who = actorOf(c.get("principal") as Principal | undefined);
+  return {
+    id: crypto.randomUUID(),
+    at: now.toISOString(),
+    action: input.action,
+    target: scrubString(input.target),
+    ...who,
+    region: (c.get("region") as string | undefined) ?? "unknown",
+    ...(input.detail ? { detail: redact(input.detail) as Record<string, unknown> } : {}),
+  };
+}
+
+/**
+ * Records a successful write. The R2 put runs in waitUntil: the response never waits for it,
+ * and a failing audit store is logged (action and target only) instead of failing the write.
+ * Call it only after the write has committed, so the log never claims a write that did not happen.
+ */
+export function recordAudit(c: Context, input: AuditInput): void {
+  let entry: AuditEntry;
+  try {
+    entry = auditEntry(c, input);
+  } catch (err) {
+    console.error("audit entry could not be built", input.action, err instanceof Error ? err.message : "unknown");
+    return;
+  }
+  const write = new AuditStore(c.env.BLOBS)
+    .append(entry)
+    .catch((err: unknown) => console.error("audit write failed", entry.action, entry.target, err instanceof Error ? err.message : "unknown"));
+  try {
+    c.executionCtx.waitUntil(write);
+  } catch {
+    // No execution context (a unit test calling app.request without one): the put still runs.
+  }
+}
