@@ -1,0 +1,99 @@
+// Runs Debian's docker-registry (CNCF distribution 2.8) on loopback with filesystem storage in a
+// temp dir: the reference OCI registry the OCI benchmark compares pkgedge with.
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { cleanEnv, freePort } from "../dev-server.mjs";
+
+export const DOCKER_REGISTRY_BIN = "/usr/bin/docker-registry";
+
+/** "2.8.2+ds1" from `docker-registry --version`, or null when it is not installed. */
+export function dockerRegistryVersion(bin = DOCKER_REGISTRY_BIN) {
+  const r = spawnSync(bin, ["--version"], { encoding: "utf8" });
+  if (r.status !== 0) return null;
+  return r.stdout.trim().split(/\s+/).pop() ?? null;
+}
+
+/**
+ * Starts docker-registry on a free 127.0.0.1 port: no auth (pulls and pushes are anonymous),
+ * deletes enabled, access log and request logging at warn (like wrangler's in the benchmark),
+ * and the in-memory blob descriptor cache its stock config uses. Resolves once `GET /v2/`
+ * answers. Returns { url, port, host, version, pid, stop() }; stop() also removes the storage.
+ * The server runs in its own process group (pid): a benchmark registers it with killOnExit().
+ */
+export async function startDockerRegistry({ bin = DOCKER_REGISTRY_BIN, timeoutMs = 30_000 } = {}) {
+  const version = dockerRegistryVersion(bin);
+  if (!version) throw new Error(`${bin} is not installed (apt-get install docker-registry)`);
+  const port = await freePort();
+  const root = mkdtempSync(join(tmpdir(), "pkgedge-bench-docker-registry-"));
+  const storage = join(root, "storage");
+  mkdirSync(storage);
+  // YAML is a superset of JSON, so the config file can be plain JSON.
+  const config = {
+    version: 0.1,
+    log: { level: "warn", accesslog: { disabled: true }, fields: { service: "registry" } },
+    storage: {
+      filesystem: { rootdirectory: storage },
+      delete: { enabled: true },
+      cache: { blobdescriptor: "inmemory" },
+      maintenance: { uploadpurging: { enabled: false } },
+    },
+    http: { addr: `127.0.0.1:${port}`, headers: { "X-Content-Type-Options": ["nosniff"] } },
+  };
+  const configPath = join(root, "config.yml");
+  writeFileSync(configPath, JSON.stringify(config, null, 2));
+  const child = spawn(bin, ["serve", configPath], { cwd: root, env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"], detached: true });
+  let output = "";
+  let exited = false;
+  const collect = (c) => {
+    output += c.toString();
+    if (output.length > 200_000) output = output.slice(-100_000);
+  };
+  child.stdout.on("data", collect);
+  child.stderr.on("data", collect);
+  child.on("exit", () => {
+    exited = true;
+  });
+
+  async function stop() {
+    if (!exited) {
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {
+        child.kill("SIGTERM");
+      }
+      const killer = setTimeout(() => {
+        try {
+          process.kill(-child.pid, "SIGKILL");
+        } catch {
+          // gone
+        }
+      }, 5000);
+      await new Promise((r) => (exited ? r() : child.once("exit", r)));
+      clearTimeout(killer);
+    }
+    rmSync(root, { recursive: true, force: true });
+  }
+
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (exited) {
+      await stop();
+      throw new Error(`docker-registry exited early:\n${output}`);
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`docker-registry did not answer in ${timeoutMs} ms:\n${output}`);
+    }
+    try {
+      const res = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(2000) });
+      if (res.ok) break;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { url, port, host: `127.0.0.1:${port}`, version, pid: child.pid, output: () => output, stop };
+}
