@@ -9,6 +9,8 @@ export type ErrorCode =
   | "METHOD_NOT_ALLOWED"
   | "CONFLICT"
   | "TOO_LARGE"
+  | "URI_TOO_LONG"
+  | "HEADERS_TOO_LARGE"
   | "RANGE_NOT_SATISFIABLE"
   | "UNPROCESSABLE"
   | "INTEGRITY_MISMATCH"
@@ -24,6 +26,9 @@ const STATUS: Record<ErrorCode, number> = {
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   TOO_LARGE: 413,
+  // RFC 9110 section 15.5.15 and RFC 6585 section 5: what the request filter answers.
+  URI_TOO_LONG: 414,
+  HEADERS_TOO_LARGE: 431,
   RANGE_NOT_SATISFIABLE: 416,
   UNPROCESSABLE: 422,
   INTEGRITY_MISMATCH: 422,
