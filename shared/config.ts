@@ -1,4 +1,5 @@
 // Typed view of the wrangler vars, parsed once per isolate. Every tunable lives in wrangler.toml.
+import { loadRateLimitSettings, type RateLimitSettings } from "./rate-limit/policy";
 
 export interface Config {
   regions: string[];
@@ -13,6 +14,17 @@ export interface Config {
   maxPublishBytes: number;
   tokenCacheSeconds: number;
   unpublishWindowHours: number;
+  /** OCI: repository patterns anyone may pull when anonymousRead is on. */
+  ociAnonymousPull: string[];
+  ociTokenTtlSeconds: number;
+  ociUploadTtlSeconds: number;
+  ociMaxManifestBytes: number;
+  /** Request filter (workers/middleware/request-filter.ts): longest URL, header block, small body. */
+  maxUrlLength: number;
+  maxHeaderBytes: number;
+  maxRequestBodyBytes: number;
+  /** Rate limits (shared/rate-limit/policy.ts): policies per scope, claim fraction, on/off. */
+  rateLimit: RateLimitSettings;
 }
 
 const cache = new WeakMap<object, Config>();
@@ -46,6 +58,14 @@ export function loadConfig(env: Cloudflare.Env): Config {
     maxPublishBytes: int(env.MAX_PUBLISH_BYTES, 32 * 1024 * 1024, "MAX_PUBLISH_BYTES"),
     tokenCacheSeconds: int(env.TOKEN_CACHE_SECONDS, 30, "TOKEN_CACHE_SECONDS"),
     unpublishWindowHours: int(env.UNPUBLISH_WINDOW_HOURS, 72, "UNPUBLISH_WINDOW_HOURS"),
+    ociAnonymousPull: (env.OCI_ANONYMOUS_PULL ?? "*").split(",").map((p) => p.trim()).filter(Boolean),
+    ociTokenTtlSeconds: Math.max(1, int(env.OCI_TOKEN_TTL_SECONDS, 300, "OCI_TOKEN_TTL_SECONDS")),
+    ociUploadTtlSeconds: Math.max(1, int(env.OCI_UPLOAD_TTL_SECONDS, 3600, "OCI_UPLOAD_TTL_SECONDS")),
+    ociMaxManifestBytes: int(env.OCI_MAX_MANIFEST_BYTES, 4 * 1024 * 1024, "OCI_MAX_MANIFEST_BYTES"),
+    maxUrlLength: int(env.MAX_URL_LENGTH, 8192, "MAX_URL_LENGTH"),
+    maxHeaderBytes: int(env.MAX_HEADER_BYTES, 16 * 1024, "MAX_HEADER_BYTES"),
+    maxRequestBodyBytes: int(env.MAX_REQUEST_BODY_BYTES, 1024 * 1024, "MAX_REQUEST_BODY_BYTES"),
+    rateLimit: loadRateLimitSettings(env as unknown as Record<string, unknown>),
   };
   cache.set(env, config);
   return config;

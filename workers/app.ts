@@ -9,6 +9,8 @@ import { admin } from "./admin";
 import "./context";
 import { errorResponse, jsonError, protocolOf } from "./errors";
 import { authenticate } from "./middleware/authenticate";
+import { rateLimit } from "./middleware/rate-limit";
+import { requestFilter } from "./middleware/request-filter";
 import { npm } from "./npm";
 import { CACHE_HEADER } from "./responses";
 
@@ -32,7 +34,10 @@ app.use(async function metrics(c, next) {
   recordRequest(c.get("region"), c.get("protocol"), tier, c.res.status, performance.now() - started);
 });
 
+// After metrics so refused requests are counted; before auth so hostile input meets no parser.
+app.use(requestFilter());
 app.use(authenticate());
+app.use(rateLimit());
 
 app.route("/npm", npm);
 app.route("/_", admin);
