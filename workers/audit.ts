@@ -32,15 +32,24 @@ export function redact(value: unknown, depth = 0): unknown {
   return out;
 }
 
+// An OCI bearer grant (shared/auth/grants.ts) names the pkgedge token it was issued for; it is
+// read structurally so this module does not depend on the grant format.
+interface GrantLike {
+  subject?: string;
+  tokenId?: string;
+  scopes?: string[];
+}
+
 export function actorOf(principal: Principal | undefined): { actor: string; actorKind: ActorKind; actorName?: string } {
-  switch (principal?.kind) {
-    case "admin":
-      return { actor: "admin", actorKind: "admin" };
-    case "token":
-      return { actor: `token:${principal.token.id}`, actorKind: "token", actorName: principal.token.name };
-    default:
-      return { actor: "anonymous", actorKind: "anonymous" };
+  const p = principal as { kind?: string; token?: { id: string; name: string }; grant?: GrantLike } | undefined;
+  if (p?.kind === "admin") return { actor: "admin", actorKind: "admin" };
+  if (p?.kind === "token" && p.token) return { actor: `token:${p.token.id}`, actorKind: "token", actorName: p.token.name };
+  if (p?.kind === "grant" && p.grant) {
+    const g = p.grant;
+    if (g.tokenId) return { actor: `token:${g.tokenId}`, actorKind: "token", ...(g.subject ? { actorName: g.subject } : {}) };
+    if (g.scopes?.includes("admin")) return { actor: "admin", actorKind: "admin" };
   }
+  return { actor: "anonymous", actorKind: "anonymous" };
 }
 
 /** The entry recordAudit would store for this request (exported for tests and the lead's routes). */

@@ -16,8 +16,6 @@ const METHODS: Record<Protocol, readonly string[]> = {
   other: ["GET", "HEAD"],
 };
 
-// OCI manifests (end-7) are bounded by OCI_MAX_MANIFEST_BYTES (4 MiB by default).
-const DEFAULT_MANIFEST_BYTES = 4 * 1024 * 1024;
 // One npm path segment that is `@scope%2fname` (npm's own escaping of a scoped name): exactly
 // one encoded slash after a non-empty scope. The name's characters are left to
 // validate-npm-package-name, whose message says what is wrong with them.
@@ -40,8 +38,7 @@ export function bodyClass(protocol: Protocol, method: string, path: string, conf
       // Blob uploads (end-4a/4b, end-5, end-6) are streamed into R2 multipart parts.
       if (/\/blobs\/uploads\/?/.test(path)) return "streamed";
       if (method === "PUT" && /\/manifests\/[^/]+$/.test(path)) {
-        const configured = (config as Config & { ociMaxManifestBytes?: number }).ociMaxManifestBytes;
-        return { limit: configured ?? DEFAULT_MANIFEST_BYTES };
+        return { limit: config.ociMaxManifestBytes };
       }
       return { limit: config.maxRequestBodyBytes };
     case "pypi":
