@@ -1,0 +1,65 @@
+// end-2 with Range (RFC 9110 section 14): partial blob reads, cold and cached, and 416 when unsatisfiable.
+import { beforeAll, describe, expect, it } from "vitest";
+import { content, OciClient, publisher, randomBytes, type Content } from "../../helpers/oci";
+import { workerWith } from "../../helpers/worker";
+
+// workerWith waits for cache writes, so the second read of a blob really is served from a cache.
+const reader = new OciClient(workerWith({}));
+let blob: Content;
+beforeAll(async () => {
+  const oci = await publisher();
+  blob = await content(randomBytes(100_000));
+  await oci.pushBlobs("range/app", blob);
+});
+
+const CASES: Array<[string, string, number, number]> = [
+  ["a closed range", "bytes=0-99", 0, 99],
+  ["a middle range", "bytes=1000-1999", 1000, 1999],
+  ["an open range", "bytes=99000-", 99000, 99999],
+  ["a suffix range", "bytes=-500", 99500, 99999],
+  ["a range past the end, clipped", "bytes=99990-200000", 99990, 99999],
+  ["a suffix longer than the blob", "bytes=-200000", 0, 99999],
+];
+
+async function expectPartial(res: Response, start: number, end: number): Promise<void> {
+  expect(res.status).toBe(206);
+  expect(res.headers.get("content-range")).toBe(`bytes ${start}-${end}/${blob.size}`);
+  expect(res.headers.get("content-length")).toBe(String(end - start + 1));
+  expect(res.headers.get("docker-content-digest")).toBe(blob.digest);
+  expect(new Uint8Array(await res.arrayBuffer())).toEqual(blob.bytes.subarray(start, end + 1));
+}
+
+describe("end-2 GET /v2/<name>/blobs/<digest> with Range", () => {
+  it.each(CASES)("answers 206 to %s on a cold read and on a cached one", async (_what, range, start, end) => {
+    // A region per case keeps the first read cold.
+    const region = CASES.findIndex((c) => c[1] === range) % 2 === 0 ? "eu-west" : "ap-south";
+    const cold = await reader.inRegion(region).getBlob("range/app", blob.digest, { headers: { range } });
+    await expectPartial(cold, start, end);
+    const warm = await reader.inRegion(region).getBlob("range/app", blob.digest, { headers: { range } });
+    await expectPartial(warm, start, end);
+  });
+
+  it("serves the whole blob with 200 after partial reads", async () => {
+    const res = await reader.getBlob("range/app", blob.digest);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("accept-ranges")).toBe("bytes");
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(blob.bytes);
+  });
+
+  it.each([
+    ["a start past the end", "bytes=100000-"],
+    ["a start past the end, closed", "bytes=200000-200010"],
+  ])("answers 416 with the size for %s", async (_what, range) => {
+    const res = await reader.getBlob("range/app", blob.digest, { headers: { range } });
+    expect(res.status).toBe(416);
+    expect(res.headers.get("content-range")).toBe(`bytes */${blob.size}`);
+    await res.arrayBuffer();
+  });
+
+  it("ignores a Range it cannot parse and serves the whole blob", async () => {
+    // RFC 9110 section 14.2: a server MAY ignore an invalid Range field.
+    const res = await reader.getBlob("range/app", blob.digest, { headers: { range: "pages=1-2" } });
+    expect(res.status).toBe(200);
+    expect((await res.arrayBuffer()).byteLength).toBe(blob.size);
+  });
+});

@@ -1,0 +1,110 @@
+// OCI through the tiers: immutable content is an L1 hit on its second read, a re-pushed tag is
+// seen at once in every region, and a herd of cold pulls of one layer costs one origin read.
+import { exports } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { bodyDigest, content, OciClient, publisher, randomBytes, randomImage } from "../../helpers/oci";
+import { BASE, workerWith } from "../../helpers/worker";
+
+const REGIONS = ["us-east", "eu-west", "ap-south"];
+// workerWith waits for each request's cache writes before the next request.
+const reader = new OciClient(workerWith({}));
+let oci: OciClient;
+beforeAll(async () => {
+  oci = await publisher();
+});
+
+interface MetricsJson {
+  [name: string]: { samples: Array<{ labels: Record<string, string>; value?: number }> } | undefined;
+}
+
+async function metric(name: string, labels: Record<string, string>): Promise<number> {
+  const res = await exports.default.fetch(`${BASE}/_/metrics?format=json`);
+  const json = (await res.json()) as MetricsJson;
+  return (json[name]?.samples ?? [])
+    .filter((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+    .reduce((sum, s) => sum + (s.value ?? 0), 0);
+}
+
+async function cacheState(res: Response): Promise<string | null> {
+  await res.arrayBuffer();
+  return res.headers.get("x-pkgedge-cache");
+}
+
+describe("immutable content", () => {
+  it("a blob is an L1 hit on its second read", async () => {
+    const blob = await content(randomBytes(40_000));
+    await oci.pushBlobs("tiers/blob", blob);
+    const first = await reader.getBlob("tiers/blob", blob.digest);
+    expect(first.status).toBe(200);
+    expect(await cacheState(first)).not.toBe("L1-HIT");
+    const second = await reader.getBlob("tiers/blob", blob.digest);
+    expect(second.status).toBe(200);
+    expect(second.headers.get("docker-content-digest")).toBe(blob.digest);
+    expect(await cacheState(second)).toBe("L1-HIT");
+  });
+
+  it("a manifest by digest is an L1 hit on its second read", async () => {
+    const image = await randomImage();
+    await oci.pushImage("tiers/manifest", "v1", image);
+    expect((await reader.getManifest("tiers/manifest", image.manifest.digest)).status).toBe(200);
+    const second = await reader.getManifest("tiers/manifest", image.manifest.digest);
+    expect(second.headers.get("docker-content-digest")).toBe(image.manifest.digest);
+    expect(await cacheState(second)).toBe("L1-HIT");
+  });
+});
+
+describe("mutable tags", () => {
+  it("a re-pushed tag is seen at once in every region, by GET and HEAD", async () => {
+    const v1 = await randomImage();
+    const v2 = await randomImage();
+    await oci.pushImage("tiers/tag", "stable", v1);
+    await oci.pushBlobs("tiers/tag", v2.config, ...v2.layers);
+    // Every region reads the tag twice, so each L1 and shield holds v1.
+    for (const region of REGIONS) {
+      for (let i = 0; i < 2; i++) {
+        const res = await reader.inRegion(region).getManifest("tiers/tag", "stable");
+        expect(await bodyDigest(res)).toBe(v1.manifest.digest);
+      }
+    }
+
+    await oci.pushManifest("tiers/tag", "stable", v2.manifest);
+    for (const region of REGIONS) {
+      const get = await reader.inRegion(region).getManifest("tiers/tag", "stable");
+      expect(get.headers.get("docker-content-digest"), region).toBe(v2.manifest.digest);
+      expect(await bodyDigest(get), region).toBe(v2.manifest.digest);
+      const head = await reader.inRegion(region).headManifest("tiers/tag", "stable");
+      expect(head.headers.get("docker-content-digest"), region).toBe(v2.manifest.digest);
+    }
+    expect(await (await reader.tags("tiers/tag")).json()).toEqual({ name: "tiers/tag", tags: ["stable"] });
+  });
+
+  it("a deleted tag is gone at once in every region", async () => {
+    const image = await randomImage();
+    await oci.pushImage("tiers/deleted-tag", "v1", image);
+    for (const region of REGIONS) expect((await reader.inRegion(region).getManifest("tiers/deleted-tag", "v1")).status).toBe(200);
+    expect((await oci.deleteManifest("tiers/deleted-tag", "v1")).status).toBe(202);
+    for (const region of REGIONS) expect((await reader.inRegion(region).getManifest("tiers/deleted-tag", "v1")).status, region).toBe(404);
+  });
+});
+
+describe("request collapsing", () => {
+  it("100 concurrent pulls of one cold layer make exactly one origin read", async () => {
+    const layer = await content(randomBytes(300 * 1024));
+    await oci.pushBlobs("tiers/herd", layer);
+    const before = await metric("pkgedge_origin_fetches_total", { region: "eu-west", kind: "blob" });
+
+    const responses = await Promise.all(Array.from({ length: 100 }, () =>
+      exports.default.fetch(`${BASE}/v2/tiers/herd/blobs/${layer.digest}`, { headers: { "x-pkgedge-region": "eu-west" } })));
+    const digests = await Promise.all(responses.map(async (r) => {
+      expect(r.status).toBe(200);
+      expect(r.headers.get("content-length")).toBe(String(layer.size));
+      return bodyDigest(r);
+    }));
+
+    expect(new Set(digests)).toEqual(new Set([layer.digest]));
+    expect(await metric("pkgedge_origin_fetches_total", { region: "eu-west", kind: "blob" })).toBe(before + 1);
+    const states = new Set(responses.map((r) => r.headers.get("x-pkgedge-cache")));
+    expect(states.has("MISS")).toBe(true);
+    for (const s of states) expect(["MISS", "COALESCED", "L2-HIT", "L1-HIT"]).toContain(s);
+  });
+});
