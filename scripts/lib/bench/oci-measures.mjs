@@ -1,0 +1,158 @@
+// The OCI benchmark's measures, each run against every target with the same image: blob and
+// manifest reads at fixed concurrency, and whole-image `skopeo copy` pulls and pushes.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runLoad, warmUntil } from "./load.mjs";
+import { buildBenchImage, layoutDigests, makeSkopeo } from "./oci-image.mjs";
+import { round, summarize } from "./stats.mjs";
+
+export const REPO = "bench/app";
+
+/** The Accept header skopeo (containers/image) sends for manifests. */
+export const MANIFEST_ACCEPT = [
+  "application/vnd.oci.image.manifest.v1+json",
+  "application/vnd.docker.distribution.manifest.v2+json",
+  "application/vnd.docker.distribution.manifest.v1+prettyjws",
+  "application/vnd.docker.distribution.manifest.v1+json",
+  "application/vnd.docker.distribution.manifest.list.v2+json",
+  "application/vnd.oci.image.index.v1+json",
+].join(", ");
+
+function failed(out, t, step, err, log) {
+  out.errors ??= {};
+  out.errors[t.name] = `${step}: ${err?.message ?? err}`;
+  log(`  ${t.name} FAILED at ${step}: ${err?.message ?? err}`);
+}
+
+const remote = (t, repo, tag = "latest") => `docker://${t.host}/${repo}:${tag}`;
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+
+/**
+ * Pushes the image into every target as bench/app:latest (with a fresh skopeo, so its blob-info
+ * cache cannot turn the upload into cross-repository mounts) and checks the tag answers with
+ * the image's digest. Returns the targets that are ready, and each one's push time.
+ */
+export async function seedTargets(targets, image, work, log) {
+  const out = { pushMs: {}, ready: [] };
+  for (const t of targets) {
+    try {
+      const r = await makeSkopeo(mkdtempSync(join(work, "skopeo-seed-"))).copy(image.ref, remote(t, REPO), { destCreds: t.pushCreds });
+      out.pushMs[t.name] = round(r.ms, 0);
+      const res = await fetch(`${t.url}/v2/${REPO}/manifests/latest`, { method: "HEAD", headers: { accept: MANIFEST_ACCEPT } });
+      const digest = res.headers.get("docker-content-digest");
+      if (res.status !== 200 || digest !== image.manifestDigest) throw new Error(`HEAD manifests/latest -> ${res.status} digest ${digest}, pushed ${image.manifestDigest}`);
+      log(`  pushed ${image.ref} to ${t.name} in ${out.pushMs[t.name]} ms`);
+      out.ready.push(t);
+    } catch (err) {
+      failed(out, t, "push", err, log);
+    }
+  }
+  return out;
+}
+
+/**
+ * Blob (the large layer) and manifest (by tag and by digest) GETs at fixed concurrency, for a
+ * fixed time, after warming; anonymous, as a public pull is. Median round by throughput.
+ */
+export async function measureReads(targets, image, opts, log) {
+  const cases = {
+    blob: { path: `/v2/${REPO}/blobs/${image.layerDigest}`, accept: "*/*", concurrency: opts.blobConcurrency, bytes: image.layerSize },
+    "manifest-tag": { path: `/v2/${REPO}/manifests/latest`, accept: MANIFEST_ACCEPT, concurrency: opts.concurrency, bytes: image.manifestBytes },
+    "manifest-digest": { path: `/v2/${REPO}/manifests/${image.manifestDigest}`, accept: MANIFEST_ACCEPT, concurrency: opts.concurrency, bytes: image.manifestBytes },
+  };
+  const out = {};
+  for (const [name, c] of Object.entries(cases)) {
+    out[name] = {};
+    const rounds = Object.fromEntries(targets.map((t) => [t.name, []]));
+    const headers = { accept: c.accept, "user-agent": "pkgedge-bench" };
+    // Unrecorded load first, so the JITs (workerd's, Go's runtime, the load generator's) settle.
+    for (const t of opts.preheatMs > 0 ? targets : []) {
+      await runLoad({ url: `${t.url}${c.path}`, headers, concurrency: c.concurrency, durationMs: opts.preheatMs, warmupMs: 0 });
+    }
+    for (let r = 0; r < opts.rounds; r++) {
+      // Alternate who goes first so neither always runs on a machine warmed by the other.
+      for (const t of r % 2 ? [...targets].reverse() : targets) {
+        const url = `${t.url}${c.path}`;
+        const warm = await warmUntil({ url, headers, headerName: t.cacheHeader, want: t.cacheHeader ? "L1-HIT" : null, tries: 10 });
+        const res = await runLoad({ url, headers, concurrency: c.concurrency, durationMs: opts.durationMs, warmupMs: opts.warmupMs, headerName: t.cacheHeader });
+        res.warmup = warm.seen;
+        rounds[t.name].push(res);
+        const wrongSize = res.avgBytes !== c.bytes ? ` (WRONG SIZE: expected ${c.bytes} B)` : "";
+        log(`  ${name} @ ${t.name} round ${r + 1}/${opts.rounds}: ${res.rps} req/s, ${res.mbPerSec} MiB/s, p50 ${res.latencyMs.p50} ms, ` +
+          `p99 ${res.latencyMs.p99} ms, ${res.avgBytes} B/resp${wrongSize}, statuses ${JSON.stringify(res.statuses)}` +
+          `${t.cacheHeader ? `, ${JSON.stringify(res.headerValues)}` : ""}${Object.keys(res.errors).length ? `, errors ${JSON.stringify(res.errors)}` : ""}`);
+      }
+    }
+    for (const t of targets) {
+      const all = rounds[t.name];
+      const med = [...all].sort((a, b) => a.rps - b.rps)[Math.floor((all.length - 1) / 2)];
+      const total = all.reduce((n, x) => n + x.requests, 0);
+      const headerValues = {};
+      for (const x of all) for (const [k, v] of Object.entries(x.headerValues)) headerValues[k] = (headerValues[k] ?? 0) + v;
+      out[name][t.name] = {
+        ...med,
+        expectedBytes: c.bytes,
+        rounds: all.map((x) => ({ rps: x.rps, mbPerSec: x.mbPerSec, p50: x.latencyMs.p50, p99: x.latencyMs.p99, requests: x.requests, statuses: x.statuses, errors: x.errors, headerValues: x.headerValues })),
+        headerValuesAllRounds: headerValues,
+        ...(t.cacheHeader ? { l1HitShare: total ? round((headerValues["L1-HIT"] ?? 0) / total, 4) : 0 } : {}),
+      };
+    }
+  }
+  return out;
+}
+
+/**
+ * Whole-image `skopeo copy` from each registry into a fresh oci: directory (the pull a user
+ * times), alternating targets, `copyRuns` times each; every copy's digests are checked against
+ * the pushed layout (outside the timing). Then as many pushes of a freshly built image (same
+ * sizes, new random bytes) into a new repository each: skopeo remembers, machine-wide, which
+ * repositories hold a blob and would otherwise mount it from there instead of uploading it.
+ */
+export async function measureCopies(targets, image, opts, work, log) {
+  const expected = layoutDigests(image.dir, image.tag).join(" ");
+  const out = { pull: {}, push: {} };
+  for (const t of targets) {
+    out.pull[t.name] = [];
+    out.push[t.name] = [];
+  }
+  const skopeo = makeSkopeo(mkdtempSync(join(work, "skopeo-pull-")));
+  for (let i = 0; i < opts.copyRuns; i++) {
+    for (const t of i % 2 ? [...targets].reverse() : targets) {
+      const dir = mkdtempSync(join(tmpdir(), "pkgedge-bench-oci-pull-"));
+      try {
+        const r = await skopeo.copy(remote(t, REPO), `oci:${dir}:latest`, { srcCreds: t.pullCreds });
+        const got = layoutDigests(dir, "latest").join(" ");
+        if (got !== expected) throw new Error(`pulled digests differ:\n${got}\nexpected\n${expected}`);
+        out.pull[t.name].push(round(r.ms, 0));
+        log(`  skopeo copy (pull) from ${t.name} run ${i + 1}/${opts.copyRuns}: ${round(r.ms, 0)} ms`);
+      } catch (err) {
+        failed(out, t, `pull run ${i + 1}`, err, log);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  }
+  for (let i = 0; i < opts.copyRuns; i++) {
+    for (const t of i % 2 ? [...targets].reverse() : targets) {
+      const home = mkdtempSync(join(work, "skopeo-push-"));
+      try {
+        const fresh = await buildBenchImage(join(home, "image"), { layerBytes: opts.layerBytes });
+        const r = await makeSkopeo(home).copy(fresh.ref, remote(t, `bench/push-${i}`), { destCreds: t.pushCreds });
+        out.push[t.name].push(round(r.ms, 0));
+        log(`  skopeo copy (push to a new repository) to ${t.name} run ${i + 1}/${opts.copyRuns}: ${round(r.ms, 0)} ms`);
+      } catch (err) {
+        failed(out, t, `push run ${i + 1}`, err, log);
+      } finally {
+        rmSync(home, { recursive: true, force: true });
+      }
+    }
+  }
+  for (const kind of ["pull", "push"]) {
+    for (const t of targets) {
+      const runs = out[kind][t.name];
+      out[kind][t.name] = { runsMs: runs, medianMs: runs.length ? median(runs) : NaN, summary: summarize(runs) };
+    }
+  }
+  return out;
+}

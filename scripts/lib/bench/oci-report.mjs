@@ -1,0 +1,84 @@
+// Turns the OCI benchmark's results into the printed table (pkgedge | docker-registry | ratio).
+import { formatBytes, formatNumber, markdownTable } from "./stats.mjs";
+
+const P = "pkgedge";
+const D = "docker-registry";
+
+/** pkgedge ÷ docker-registry as text, marking who came out ahead ("higher" or "lower" is better). */
+function ratio(a, b, better) {
+  if (!Number.isFinite(a) || !Number.isFinite(b) || b === 0) return "-";
+  const r = a / b;
+  const wins = better === "higher" ? r > 1 : r < 1;
+  const text = r >= 10 ? r.toFixed(1) : r.toFixed(2);
+  return `${text}x${Math.abs(r - 1) < 0.05 ? "" : wins ? " (pkgedge better)" : ` (${D} better)`}`;
+}
+
+function row(measure, a, b, better) {
+  const cell = (v) => (v === undefined ? "-" : typeof v === "string" ? v : formatNumber(v));
+  return [measure, cell(a), cell(b), better ? ratio(a, b, better) : "-"];
+}
+
+const failCell = (section, target) => (section?.errors?.[target] ? "FAILED" : undefined);
+
+function readRows(reads, image) {
+  const rows = [];
+  const labels = {
+    blob: `blob GET (${formatBytes(image.layerSize)} layer)`,
+    "manifest-tag": "manifest GET by tag",
+    "manifest-digest": "manifest GET by digest",
+  };
+  for (const [name, label] of Object.entries(labels)) {
+    const a = reads[name]?.[P];
+    const b = reads[name]?.[D];
+    const x = a ?? b;
+    rows.push(row(`${label}: req/s (c=${x?.concurrency ?? "?"}, median of ${x?.rounds?.length ?? "?"})`, a?.rps ?? failCell(reads, P), b?.rps ?? failCell(reads, D), "higher"));
+    if (name === "blob") rows.push(row(`${label}: MiB/s`, a?.mbPerSec, b?.mbPerSec, "higher"));
+    rows.push(row(`${label}: p50 ms`, a?.latencyMs.p50, b?.latencyMs.p50, "lower"));
+    rows.push(row(`${label}: p99 ms`, a?.latencyMs.p99, b?.latencyMs.p99, "lower"));
+    const bad = (r) => (r ? Object.values(r.errors).reduce((m, n) => m + n, 0) + Object.entries(r.statuses).filter(([s]) => s !== "200").reduce((m, [, n]) => m + n, 0) : undefined);
+    if (bad(a) || bad(b)) rows.push(row(`${label}: errors / non-200`, bad(a), bad(b), null));
+    if (a?.l1HitShare !== undefined) rows.push(row(`${label}: pkgedge L1-HIT share`, `${(a.l1HitShare * 100).toFixed(1)}%`, "n/a", null));
+  }
+  return rows;
+}
+
+function copyRows(copies, image) {
+  const sec = (ms) => (Number.isFinite(ms) ? ms / 1000 : undefined);
+  const size = formatBytes(image.totalBytes);
+  const rows = [];
+  for (const [kind, label] of [["pull", `skopeo copy registry -> fresh oci: dir (${size} image)`], ["push", `skopeo copy of a new image (${size}) -> new repository`]]) {
+    const a = copies[kind]?.[P];
+    const b = copies[kind]?.[D];
+    const n = (a ?? b)?.runsMs?.length ?? 0;
+    rows.push(row(`${label}: median of ${n} s`, sec(a?.medianMs) ?? failCell(copies, P), sec(b?.medianMs) ?? failCell(copies, D), "lower"));
+    rows.push(row(`${label}: runs s`, a?.runsMs?.map((v) => (v / 1000).toFixed(2)).join(" "), b?.runsMs?.map((v) => (v / 1000).toFixed(2)).join(" "), null));
+  }
+  return rows;
+}
+
+/** The whole printed report: one table and notes on the conditions of the run. */
+export function buildOciReport(results) {
+  const rows = [];
+  if (results.seed) rows.push(row("first push of the image (skopeo copy) s", results.seed.pushMs?.[P] / 1000 || failCell(results.seed, P), results.seed.pushMs?.[D] / 1000 || failCell(results.seed, D), "lower"));
+  if (results.reads) rows.push(...readRows(results.reads, results.image));
+  if (results.copies) rows.push(...copyRows(results.copies, results.image));
+  const dv = results.targets?.[D]?.version;
+  const header = ["measure", P, dv ? `${D} ${dv}` : D, `ratio ${P} ÷ ${D}`];
+  const notes = [
+    `loopback only, ${results.machine.cpus} cores shared by workerd (wrangler dev), docker-registry, skopeo and the load generator; ` +
+    "reads are anonymous on both (pkgedge's default anonymous pull; docker-registry without auth); pushes to pkgedge carry a publish token",
+    `image: ${results.image.layers.length} layers (${results.image.layers.map((l) => formatBytes(l.size)).join(" + ")}), manifest ${formatBytes(results.image.manifestBytes)}`,
+  ];
+  if (results.pkgedgeReloadedDuringRun) notes.push("WARNING: the Worker's sources changed during the run (wrangler dev reloaded it): rerun for clean numbers");
+  const bg = results.machine.backgroundCpuBusy;
+  if (bg !== null && bg !== undefined) {
+    notes.push(`machine: ${Math.round(bg * 100)}% of CPU busy with other work before start${bg > 0.15 ? " (NOISY: rerun on an idle machine)" : ""}; ` +
+      `sha256(64 MiB) ${results.machine.sha256_64MiB_ms} ms; total run ${results.totalSeconds} s`);
+  }
+  const other = Object.entries(results.otherWorkCpuDuring ?? {}).filter(([, v]) => v !== null);
+  if (other.length) {
+    notes.push(`CPU used by work outside this benchmark during each measure: ${other.map(([k, v]) => `${k} ${Math.round(v * 100)}%`).join(", ")}` +
+      `${other.some(([, v]) => v > 0.1) ? " (NOISY: another process competed for the CPUs)" : ""}`);
+  }
+  return [markdownTable(header, rows), "", ...notes.map((n) => `- ${n}`)].join("\n");
+}
