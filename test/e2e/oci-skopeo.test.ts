@@ -4,6 +4,7 @@
 //
 // OCI_E2E_REFERENCE=1 runs the same client checks against Debian's docker-registry instead (no
 // auth there, so the auth tests are skipped): it proves the harness itself, not pkgedge.
+import { createHash } from "node:crypto";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -142,6 +143,32 @@ test("end-9: skopeo delete removes the manifest; pulling it then fails with mani
     expect(layoutDigests(kept.dir, kept.tag)).toEqual(layoutDigests(imageA.dir, imageA.tag));
   } finally {
     kept.cleanup();
+  }
+});
+
+test("end-7: a Docker schema 2 manifest (skopeo --format v2s2) is stored and served as pushed", async () => {
+  await push(imageA, "e2e/docker", "v1", ["--format", "v2s2"]);
+  const raw = await inspect("e2e/docker", "v1", ["--raw"]);
+  expect(raw.code, describeRun("skopeo inspect --raw", raw)).toBe(0);
+  const manifest = JSON.parse(raw.stdout) as { mediaType: string; config: { digest: string }; layers: Array<{ digest: string; mediaType: string }> };
+  expect(manifest.mediaType).toBe("application/vnd.docker.distribution.manifest.v2+json");
+  // Conversion rewrites the manifest, not the blobs: the same config and layer bytes.
+  const oci = readManifest(imageA.dir, imageA.digest);
+  expect(manifest.config.digest).toBe(oci.config!.digest);
+  expect(manifest.layers.map((l) => l.digest)).toEqual(oci.layers!.map((l) => l.digest));
+  expect(new Set(manifest.layers.map((l) => l.mediaType))).toEqual(new Set(["application/vnd.docker.image.rootfs.diff.tar.gzip"]));
+  const info = await inspect("e2e/docker", "v1");
+  const digest = JSON.parse(info.stdout).Digest as string;
+  expect(digest).toBe(`sha256:${createHash("sha256").update(raw.stdout).digest("hex")}`);
+  // Pulled into an OCI layout with --preserve-digests, it arrives byte for byte.
+  const pulled = await pull("e2e/docker", "v1", { extra: ["--preserve-digests"] });
+  try {
+    expect(pulled.result.code, describeRun("pull v2s2", pulled.result)).toBe(0);
+    const got = layoutDigests(pulled.dir, pulled.tag);
+    expect(got[0]).toMatchObject({ kind: "manifest", digest });
+    expect(got.slice(1).map((e) => e.digest)).toEqual([oci.config!.digest, ...oci.layers!.map((l) => l.digest)]);
+  } finally {
+    pulled.cleanup();
   }
 });
 
