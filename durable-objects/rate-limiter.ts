@@ -1,0 +1,105 @@
+// RateLimiter: the coordinator of one rate-limit key (named by a hash of the key). PoPs count a
+// key locally until it nears its limit and then ask this object, which enforces the limit
+// exactly with a sliding-window log kept in SQLite, and deletes it all by alarm once idle.
+import { DurableObject } from "cloudflare:workers";
+import type { CheckAnswer, CheckRequest, CoordinatorStats } from "../shared/rate-limit/coordinator";
+import { SlidingLog } from "../shared/rate-limit/sliding-window";
+
+// Schema versions; a migration is never edited, only appended.
+const MIGRATIONS = [
+  `CREATE TABLE IF NOT EXISTS hits (at INTEGER PRIMARY KEY, n INTEGER NOT NULL);
+   CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL);`,
+];
+
+export class RateLimiter extends DurableObject<Cloudflare.Env> {
+  private log = new SlidingLog();
+  private windowMs = 0;
+  private alarmAt: number | null = null;
+  private readonly counters = { checks: 0, admitted: 0, denied: 0, reported: 0 };
+
+  constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
+    super(ctx, env);
+    void ctx.blockConcurrencyWhile(async () => {
+      const sql = ctx.storage.sql;
+      sql.exec("CREATE TABLE IF NOT EXISTS schema (version INTEGER NOT NULL)");
+      const version = sql.exec<{ version: number }>("SELECT version FROM schema").toArray()[0]?.version ?? 0;
+      for (let v = version; v < MIGRATIONS.length; v++) sql.exec(MIGRATIONS[v]!);
+      if (version === 0) sql.exec("INSERT INTO schema (version) VALUES (?)", MIGRATIONS.length);
+      else if (version < MIGRATIONS.length) sql.exec("UPDATE schema SET version = ?", MIGRATIONS.length);
+      this.windowMs = sql.exec<{ v: number }>("SELECT v FROM meta WHERE k = 'window_ms'").toArray()[0]?.v ?? 0;
+      this.log = new SlidingLog(sql.exec<{ at: number; n: number }>("SELECT at, n FROM hits ORDER BY at").toArray());
+      this.alarmAt = await ctx.storage.getAlarm();
+    });
+  }
+
+  /** Decides one request for this key, after adding what the calling PoP admitted on its own. */
+  async check(req: CheckRequest): Promise<CheckAnswer> {
+    const now = Date.now();
+    this.counters.checks++;
+    if (req.windowMs !== this.windowMs) {
+      this.windowMs = req.windowMs;
+      this.ctx.storage.sql.exec("INSERT INTO meta (k, v) VALUES ('window_ms', ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v", req.windowMs);
+    }
+    this.prune(now);
+    if (req.reported > 0) {
+      // Counted as of now, though they happened earlier in the window: they leave the window
+      // late, never early, so the log can only overstate what went through.
+      this.log.add(now, req.reported);
+      this.persist(now, req.reported);
+      this.counters.reported += req.reported;
+    }
+    const decision = this.log.admit(now, req.limit, req.windowMs);
+    if (decision.allowed) {
+      this.persist(now, 1);
+      this.counters.admitted++;
+    } else {
+      this.counters.denied++;
+    }
+    await this.ensureAlarm();
+    // Hot while the window holds at least a threshold's worth: until then every PoP asks here.
+    const hotFor = this.log.count >= req.threshold ? this.log.timeUntilBelow(req.threshold, now, req.windowMs) : 0;
+    return {
+      allowed: decision.allowed,
+      remaining: decision.remaining,
+      retryAfterMs: decision.retryAfterMs,
+      claimUntil: hotFor > 0 ? now + hotFor : 0,
+    };
+  }
+
+  stats(): CoordinatorStats {
+    return { ...this.counters, inWindow: this.log.count, alarmAt: this.alarmAt };
+  }
+
+  /** Expires the window; when nothing is left, the object's storage is emptied. Idempotent. */
+  override async alarm(): Promise<void> {
+    this.alarmAt = null;
+    const now = Date.now();
+    this.prune(now);
+    if (this.log.newest === null) {
+      this.ctx.storage.sql.exec("DELETE FROM hits");
+      this.ctx.storage.sql.exec("DELETE FROM meta");
+      this.windowMs = 0;
+      return;
+    }
+    await this.ensureAlarm();
+  }
+
+  private prune(now: number): void {
+    if (this.windowMs <= 0) return;
+    const cutoff = this.log.prune(now, this.windowMs);
+    if (cutoff !== null) this.ctx.storage.sql.exec("DELETE FROM hits WHERE at <= ?", cutoff);
+  }
+
+  private persist(at: number, n: number): void {
+    this.ctx.storage.sql.exec("INSERT INTO hits (at, n) VALUES (?, ?) ON CONFLICT (at) DO UPDATE SET n = n + excluded.n", at, n);
+  }
+
+  // One alarm per busy spell: set when none is pending, for when the newest entry expires; if
+  // newer entries arrived by then, the alarm sets the next one.
+  private async ensureAlarm(): Promise<void> {
+    const newest = this.log.newest;
+    if (this.alarmAt !== null || newest === null) return;
+    this.alarmAt = newest + this.windowMs;
+    await this.ctx.storage.setAlarm(this.alarmAt);
+  }
+}

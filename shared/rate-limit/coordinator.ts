@@ -1,0 +1,52 @@
+// What a PoP and a key's coordinator (the RateLimiter Durable Object) say to each other, and how
+// a key names its coordinator: one object per key, so no object ever sees all traffic.
+
+export interface CheckRequest {
+  limit: number;
+  windowMs: number;
+  /** The PoPs' claim threshold, so the coordinator can say how long the key stays hot. */
+  threshold: number;
+  /** Requests the calling PoP admitted on its own that the coordinator has not counted yet. */
+  reported: number;
+}
+
+export interface CheckAnswer {
+  allowed: boolean;
+  remaining: number;
+  retryAfterMs: number;
+  /** PoPs consult the coordinator for this key until then (epoch ms). */
+  claimUntil: number;
+}
+
+export interface CoordinatorStats {
+  /** check() calls since the object started: proof of whether any PoP consulted it. */
+  checks: number;
+  admitted: number;
+  denied: number;
+  /** Requests PoPs admitted locally and reported afterwards. */
+  reported: number;
+  /** Admitted requests inside the current window. */
+  inWindow: number;
+  alarmAt: number | null;
+}
+
+/** The RPC surface the edge uses (the Durable Object stub satisfies it). */
+export interface Coordinator {
+  check(req: CheckRequest): Promise<CheckAnswer>;
+}
+
+const names = new Map<string, string>();
+
+/**
+ * The Durable Object name for a limit key: a SHA-256 of it, so client addresses and token ids
+ * never appear in object names. Memoised per isolate (bounded) since hot keys repeat.
+ */
+export async function coordinatorName(key: string): Promise<string> {
+  const known = names.get(key);
+  if (known) return known;
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`pkgedge-rate-limit:${key}`));
+  const name = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  if (names.size >= 10_000) names.clear();
+  names.set(key, name);
+  return name;
+}
