@@ -121,6 +121,14 @@ describe("abandoned sessions expire", () => {
     await expectOciError(await oci.uploadStatus(location), 404, "BLOB_UPLOAD_UNKNOWN");
   });
 
+  it("a completed session is closed: its location is unknown afterwards", async () => {
+    const blob = await content(randomBytes(100));
+    const location = await oci.openUpload("sessions/closed");
+    expect((await oci.closeUpload(location, blob.digest, blob.bytes)).status).toBe(201);
+    await expectOciError(await oci.uploadStatus(location), 404, "BLOB_UPLOAD_UNKNOWN");
+    await expectOciError(await oci.patchUpload(location, new Uint8Array(1), "100-100"), 404, "BLOB_UPLOAD_UNKNOWN");
+  });
+
   it("a completed upload leaves no alarm behind and its blob stays", async () => {
     const blob = await content(randomBytes(4000));
     const location = await oci.openUpload("sessions/completed");
