@@ -92,7 +92,7 @@ describe("the admin secret", () => {
 
   it("opens the admin API only when it matches exactly", async () => {
     expect((await fetch("/_/tokens", { headers: bearer(ADMIN_SECRET) })).status).toBe(200);
-    const near = [ADMIN_SECRET.slice(0, -1), `${ADMIN_SECRET}x`, ADMIN_SECRET.toUpperCase(), `${ADMIN_SECRET} `.repeat(2).trim(), ""];
+    const near = [ADMIN_SECRET.slice(0, -1), `${ADMIN_SECRET}x`, ADMIN_SECRET.toUpperCase(), `x${ADMIN_SECRET}`, ""];
     for (const guess of near) expect((await fetch("/_/tokens", { headers: bearer(guess) })).status, guess).toBe(401);
     // Basic auth with the secret as the password is the same credential.
     expect((await fetch("/_/tokens", { headers: { authorization: `Basic ${btoa(`any:${ADMIN_SECRET}`)}` } })).status).toBe(200);
