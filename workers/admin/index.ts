@@ -3,6 +3,7 @@ import { Hono, type MiddlewareHandler } from "hono";
 import { RegistryError } from "../../shared/errors";
 import { jsonError } from "../errors";
 import { audit } from "./audit";
+import { serveDashboard } from "./dashboard";
 import { renderMetrics } from "./metrics";
 import { tokens } from "./tokens";
 
@@ -17,6 +18,8 @@ admin.get("/metrics", async (c) => {
   if (c.req.query("format") === "json") return c.json(registry.toJSON());
   return c.text(registry.toPrometheus(), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
 });
+
+admin.get("/dashboard", serveDashboard);
 
 // Everything below needs the admin secret (or a token with the admin scope).
 const requireAdmin: MiddlewareHandler = async function requireAdmin(c, next) {
