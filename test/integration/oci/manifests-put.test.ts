@@ -12,8 +12,8 @@ beforeAll(async () => {
 });
 
 /** A manifest PUT that must be refused: the answer, nothing in R2, nothing served. */
-async function expectRefused(name: string, reference: string, body: Manifest, status: number, code: Parameters<typeof expectOciError>[2], contentType?: string) {
-  const answer = await expectNothingStored(async () => expectOciError(await oci.putManifest(name, reference, body, contentType), status, code));
+async function expectRefused(name: string, reference: string, body: Manifest, status: number, code: Parameters<typeof expectOciError>[2], contentType?: string, client = oci) {
+  const answer = await expectNothingStored(async () => expectOciError(await client.putManifest(name, reference, body, contentType), status, code));
   await expectNoManifest(anonymous, name, reference);
   await expectNoManifest(anonymous, name, body.digest);
   return answer;
@@ -154,7 +154,7 @@ describe("end-7 PUT /v2/<name>/manifests/<reference>", () => {
   it("answers 401 UNAUTHORIZED without credentials and stores nothing", async () => {
     const image = await randomImage();
     await oci.pushBlobs("put/anonymous", image.config, ...image.layers);
-    await expectRefused("put/anonymous", "v1", image.manifest, 401, "UNAUTHORIZED");
+    await expectRefused("put/anonymous", "v1", image.manifest, 401, "UNAUTHORIZED", undefined, anonymous);
     // The refusal was for the write: the repository's blobs still pull anonymously.
     expect((await anonymous.headBlob("put/anonymous", image.config.digest)).status).toBe(200);
   });
