@@ -32,10 +32,12 @@ describe("RateLimiter", () => {
 
   it("keeps its window in SQLite and expires it by alarm, leaving nothing stored", async () => {
     const stub = await coordinator("unit:alarm");
-    for (let i = 0; i < 3; i++) await stub.check({ limit: 10, windowMs: 400, threshold: 1, reported: i === 0 ? 4 : 0 });
+    for (let i = 0; i < 3; i++) await stub.check({ limit: 10, windowMs: 1000, threshold: 1, reported: i === 0 ? 4 : 0 });
     const before = await stub.stats();
     expect(before.inWindow).toBe(7);
     expect(before.alarmAt).not.toBeNull();
+    // The log reaches SQLite in batches (every 200 ms).
+    await sleep(300);
     expect(await runInDurableObject(stub, rows)).toBe(7);
 
     // Fired early (before the window ends), the alarm keeps the state and sets itself again.
@@ -45,7 +47,7 @@ describe("RateLimiter", () => {
 
     // Past the window. Miniflare may already have fired the alarm on time; if not, fire it now.
     // Only alarm() removes rows without a check(), so what follows proves the alarm expired them.
-    await sleep(450);
+    await sleep(800);
     await runDurableObjectAlarm(stub);
     const after = await stub.stats();
     expect(after).toMatchObject({ inWindow: 0, alarmAt: null });
@@ -55,12 +57,13 @@ describe("RateLimiter", () => {
     // Nothing pending any more: a second run finds no alarm.
     expect(await runDurableObjectAlarm(stub)).toBe(false);
     // And the key works again from an empty window.
-    expect(await stub.check({ limit: 1, windowMs: 400, threshold: 1, reported: 0 })).toMatchObject({ allowed: true, remaining: 0 });
+    expect(await stub.check({ limit: 1, windowMs: 1000, threshold: 1, reported: 0 })).toMatchObject({ allowed: true, remaining: 0 });
   });
 
   it("reloads its window from SQLite when the object starts again", async () => {
     const stub = await coordinator("unit:reload");
     await stub.check({ limit: 3, windowMs: 60_000, threshold: 1, reported: 2 });
+    await sleep(300);
     // Simulate eviction: a fresh instance over the same storage must see the same three.
     const reloaded = await runInDurableObject(stub, async (instance: RateLimiter, state) => {
       const fresh = new (instance.constructor as typeof RateLimiter)(state, env);

@@ -1,0 +1,200 @@
+// Benchmarks the global rate limiter: L1-hit read throughput with rate limiting off, on (every
+// key under its claim threshold, the normal case) and claimed (every request consults the key's
+// coordinator), on three `wrangler dev` instances measured in alternating rounds; then the
+// RateLimiter Durable Object's own decisions per second, driven over RPC by a small Worker.
+// Prints a table and writes bench-results/ratelimit.json. All traffic stays on 127.0.0.1.
+//
+//   node_modules/.bin/node scripts/bench-ratelimit.mjs [--duration=5] [--rounds=3]
+//     [--concurrency=32] [--decisions=20000] [--only=reads,coordinator]
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { cleanEnv, freePort, projectRoot } from "./lib/dev-server.mjs";
+import { onCleanup, runCleanup } from "./lib/bench/cleanup.mjs";
+import { runLoad, warmUntil } from "./lib/bench/load.mjs";
+import { ACCEPT_ABBREVIATED } from "./lib/bench/measures.mjs";
+import { markdownTable, round } from "./lib/bench/stats.mjs";
+import { syntheticVersions } from "./lib/bench/synthetic.mjs";
+import { startPkgedge } from "./lib/bench/targets.mjs";
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: "string", default: "5" },
+    warmup: { type: "string", default: "1" },
+    rounds: { type: "string", default: "3" },
+    concurrency: { type: "string", default: "32" },
+    decisions: { type: "string", default: "20000" },
+    only: { type: "string", default: "reads,coordinator" },
+    out: { type: "string", default: join(projectRoot, "bench-results", "ratelimit.json") },
+  },
+});
+
+function bounded(name, min, max) {
+  const v = Number(args[name]);
+  if (!Number.isFinite(v) || v < min || v > max) throw new Error(`--${name} must be between ${min} and ${max}`);
+  return v;
+}
+
+const opts = {
+  durationMs: bounded("duration", 1, 60) * 1000,
+  warmupMs: bounded("warmup", 0, 10) * 1000,
+  rounds: bounded("rounds", 1, 10),
+  concurrency: bounded("concurrency", 1, 256),
+  decisions: bounded("decisions", 100, 1_000_000),
+};
+const only = new Set(args.only.split(","));
+const log = (msg) => process.stderr.write(`[bench:ratelimit] ${msg}\n`);
+
+// Limits far above what the load reaches in a 60 s window (~1-2k req/s here), so "on" never
+// claims a key; "claimed" uses the same limits with a claim fraction so small that every
+// request after the first ten per window asks the coordinator (which always admits).
+const HIGH = { RATE_LIMIT_TOKEN: "100000000/60s", RATE_LIMIT_IP: "100000000/60s", RATE_LIMIT_READ: "100000000/60s" };
+const MODES = [
+  { name: "off", vars: { RATE_LIMIT_ENABLED: "false" } },
+  { name: "on, under threshold", vars: { ...HIGH, RATE_LIMIT_ENABLED: "true", RATE_LIMIT_CLAIM_FRACTION: "0.1" } },
+  { name: "on, claimed (coordinator per request)", vars: { ...HIGH, RATE_LIMIT_ENABLED: "true", RATE_LIMIT_CLAIM_FRACTION: "0.0000001" } },
+];
+
+async function measureReads() {
+  const targets = [];
+  for (const mode of MODES) {
+    const t = await startPkgedge({ log, vars: mode.vars });
+    await t.publishVersions(syntheticVersions("rl-bench", 10, { depCount: 5 }));
+    const url = `${t.registry}rl-bench`;
+    const headers = { authorization: `Bearer ${t.token}`, accept: ACCEPT_ABBREVIATED };
+    const warm = await warmUntil({ url, headers, headerName: "x-pkgedge-cache", want: "L1-HIT" });
+    if (!warm.ok) throw new Error(`${mode.name}: never saw an L1-HIT (${warm.seen.join(", ")})`);
+    targets.push({ mode, t, url, headers, runs: [] });
+  }
+  // Alternate the three in every round so drift on this shared machine hits each alike.
+  for (let r = 0; r < opts.rounds; r++) {
+    for (const x of targets) {
+      const run = await runLoad({ url: x.url, headers: x.headers, concurrency: opts.concurrency, durationMs: opts.durationMs, warmupMs: opts.warmupMs, headerName: "x-pkgedge-cache" });
+      x.runs.push({ rps: run.rps, p50: run.latencyMs.p50, p99: run.latencyMs.p99, statuses: run.statuses, cache: run.headerValues, errors: run.errors });
+      log(`round ${r + 1} ${x.mode.name}: ${x.runs.at(-1).rps} req/s, statuses ${JSON.stringify(run.statuses)}`);
+    }
+  }
+  const out = [];
+  for (const x of targets) {
+    const metrics = await x.t.metrics();
+    const limited = (metrics.pkgedge_rate_limited_total?.samples ?? []).reduce((n, s) => n + s.value, 0);
+    const rps = x.runs.map((r) => r.rps).sort((a, b) => a - b);
+    out.push({ mode: x.mode.name, vars: x.mode.vars, runs: x.runs, medianRps: rps[Math.floor(rps.length / 2)], rateLimited: limited, sourcesChanged: x.t.sourcesChanged() });
+    await x.t.stop();
+  }
+  return out;
+}
+
+// A Worker that exports the real RateLimiter class and drives one or more of its objects over
+// RPC, so the figure is the coordinator's own cost (plus RPC), without HTTP or the edge Worker.
+const DRIVER = (entry) => `
+import { RateLimiter } from ${JSON.stringify(entry)};
+export { RateLimiter };
+export default {
+  async fetch(request, env) {
+    const u = new URL(request.url);
+    const total = Number(u.searchParams.get("n") ?? 0), keys = Number(u.searchParams.get("keys") ?? 1);
+    const concurrency = Number(u.searchParams.get("c") ?? 1), limit = Number(u.searchParams.get("limit") ?? 1e9);
+    const run = u.searchParams.get("run") ?? "x";
+    let allowed = 0, denied = 0;
+    await Promise.all(Array.from({ length: keys }, async (_, k) => {
+      const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(run + ":" + k));
+      let sent = 0;
+      const per = Math.ceil(total / keys);
+      await Promise.all(Array.from({ length: concurrency }, async () => {
+        while (sent < per) {
+          sent++;
+          const a = await stub.check({ limit, windowMs: 60000, threshold: 1, reported: 0 });
+          if (a.allowed) allowed++; else denied++;
+        }
+      }));
+    }));
+    return Response.json({ allowed, denied });
+  },
+};
+`;
+
+async function measureCoordinator() {
+  const dir = mkdtempSync(join(tmpdir(), "pkgedge-rl-bench-"));
+  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, "driver.ts"), DRIVER(join(projectRoot, "durable-objects", "rate-limiter.ts")));
+  writeFileSync(join(dir, "wrangler.toml"), [
+    'name = "pkgedge-rl-bench"', 'main = "driver.ts"', 'compatibility_date = "2026-08-01"', 'compatibility_flags = ["nodejs_compat"]',
+    "[[durable_objects.bindings]]", 'name = "RATE_LIMITER"', 'class_name = "RateLimiter"',
+    "[[migrations]]", 'tag = "v1"', 'new_sqlite_classes = ["RateLimiter"]', "",
+  ].join("\n"));
+  const port = await freePort();
+  const bin = join(projectRoot, "node_modules", ".bin");
+  const child = spawn(join(bin, "wrangler"), ["dev", "-c", join(dir, "wrangler.toml"), "--ip", "127.0.0.1", "--port", String(port),
+    "--persist-to", join(dir, "state"), "--inspector-port", String(await freePort()), "--show-interactive-dev-session=false"], {
+    cwd: dir, env: cleanEnv({ PATH: `${bin}:${process.env.PATH}`, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" }), stdio: "ignore", detached: true,
+  });
+  const stop = () => new Promise((r) => {
+    if (child.exitCode !== null) return r();
+    child.once("exit", r);
+    try { process.kill(-child.pid, "SIGTERM"); } catch { child.kill("SIGTERM"); }
+  });
+  onCleanup(stop);
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (i > 240) throw new Error("the coordinator driver did not start in 60 s");
+    try {
+      if ((await fetch(`${base}/?n=0`)).ok) break;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const cases = [
+    { name: "1 key, 1 caller at a time", keys: 1, c: 1 },
+    { name: "1 key, 32 concurrent callers", keys: 1, c: 32 },
+    { name: "1 key, 32 callers, limit reached (denials)", keys: 1, c: 32, limit: 100 },
+    { name: "4 keys, 8 callers each", keys: 4, c: 8 },
+  ];
+  const out = [];
+  let run = 0;
+  for (const k of cases) {
+    const rates = [];
+    let last;
+    for (let r = 0; r < opts.rounds; r++) {
+      const n = opts.decisions;
+      const q = new URLSearchParams({ n: String(n), keys: String(k.keys), c: String(k.c), limit: String(k.limit ?? 1e9), run: `r${run++}` });
+      const started = process.hrtime.bigint();
+      const res = await fetch(`${base}/?${q}`);
+      last = await res.json();
+      const s = Number(process.hrtime.bigint() - started) / 1e9;
+      rates.push(round((last.allowed + last.denied) / s, 0));
+      log(`coordinator ${k.name}: ${rates.at(-1)} decisions/s (${JSON.stringify(last)})`);
+    }
+    rates.sort((a, b) => a - b);
+    out.push({ case: k.name, decisionsPerRun: opts.decisions, rates, median: rates[Math.floor(rates.length / 2)], lastRun: last });
+  }
+  await stop();
+  return out;
+}
+
+try {
+  const started = Date.now();
+  const result = { machine: { cpus: cpus().length, model: cpus()[0]?.model }, opts };
+  if (only.has("reads")) result.reads = await measureReads();
+  if (only.has("coordinator")) result.coordinator = await measureCoordinator();
+  result.seconds = Math.round((Date.now() - started) / 1000);
+  mkdirSync(join(projectRoot, "bench-results"), { recursive: true });
+  writeFileSync(args.out, JSON.stringify(result, null, 2));
+  if (result.reads) {
+    const off = result.reads[0].medianRps;
+    console.log(`\nL1-hit abbreviated packument (10 versions), ${opts.concurrency} connections, median of ${opts.rounds} x ${opts.durationMs / 1000} s:\n`);
+    console.log(markdownTable(["rate limiting", "req/s (median)", "rounds req/s", "p50 / p99 ms (last round)", "vs off", "429s"],
+      result.reads.map((r) => [r.mode, String(r.medianRps), r.runs.map((x) => x.rps).join(", "), `${r.runs.at(-1).p50} / ${r.runs.at(-1).p99}`,
+        `${round((r.medianRps / off - 1) * 100, 1)}%`, String(r.rateLimited)])));
+  }
+  if (result.coordinator) {
+    console.log(`\nRateLimiter decisions per second (RPC from a Worker in the same workerd, ${opts.decisions} per run, median of ${opts.rounds}):\n`);
+    console.log(markdownTable(["case", "decisions/s (median)", "runs"], result.coordinator.map((c) => [c.case, String(c.median), c.rates.join(", ")])));
+  }
+  console.log(`\nwritten to ${args.out} (${result.seconds} s)`);
+} finally {
+  await runCleanup();
+}
