@@ -47,5 +47,7 @@ function build(): Promise<{ html: string; headers: Record<string, string> }> {
 
 export async function serveDashboard(c: Context): Promise<Response> {
   const { html, headers } = await build();
-  return c.body(c.req.method === "HEAD" ? null : html, 200, headers);
+  // hono runs GET routes for HEAD; the runtime drops the body, but skip building it anyway.
+  if (c.req.method === "HEAD") return c.body(null, 200, headers);
+  return c.body(html, 200, headers);
 }
