@@ -44,8 +44,12 @@ const MAX_DETAIL = 1000;
 // A filtered read scans at most this many list pages before handing back a cursor.
 const MAX_SCAN_PAGES = 5;
 
-export function auditKey(atMs: number, id: string): string {
-  return `${AUDIT_PREFIX}${String(MAX_MS - atMs).padStart(13, "0")}-${id}`;
+// Entries of one isolate within one millisecond keep their order through an inverted counter.
+const MAX_SEQ = 999_999;
+let sequence = 0;
+
+export function auditKey(atMs: number, id: string, seq = (sequence = (sequence + 1) % MAX_SEQ)): string {
+  return `${AUDIT_PREFIX}${String(MAX_MS - atMs).padStart(13, "0")}-${String(MAX_SEQ - seq).padStart(6, "0")}-${id}`;
 }
 
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);

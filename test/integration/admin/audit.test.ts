@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { app } from "../../../workers/app";
 import type { AuditEntry } from "../../../shared/origin/audit-store";
 import { NpmClient } from "../../helpers/npm-client";
+import { basic, bearerToken, OciClient, randomImage } from "../../helpers/oci";
 import { ADMIN_SECRET, bearer, createToken, revokeToken } from "../../helpers/tokens";
 import { BASE, workerWith } from "../../helpers/worker";
 
@@ -106,6 +107,34 @@ describe("the audit log", () => {
     expect([res.status, await res.json()]).toEqual([403, { error: "admin API needs the admin scope" }]);
     const adminToken = await createToken({ scopes: ["admin"] }, registry);
     expect((await registry("/_/audit?limit=1", { headers: bearer(adminToken.token) })).status).toBe(200);
+  });
+});
+
+describe("OCI writes in the audit log", () => {
+  it("names the token behind a Basic login or a /v2/token grant, never the secret or the grant", async () => {
+    const { id, token } = await createToken({ name: "oci-pusher", scopes: ["publish"] }, registry);
+    const grant = await bearerToken(["repository:audited/app:pull,push,delete"], basic(token), registry);
+    const viaBasic = new OciClient(registry, basic(token));
+    const viaGrant = viaBasic.as(`Bearer ${grant}`);
+    const image = await randomImage();
+    await viaBasic.pushImage("audited/app", "v1", image);
+    await viaGrant.pushManifest("audited/app", "v2", image.manifest);
+    expect((await viaGrant.deleteManifest("audited/app", "v2")).status).toBe(202);
+    expect((await viaGrant.deleteManifest("audited/app", image.manifest.digest)).status).toBe(202);
+    expect((await viaBasic.deleteBlob("audited/app", image.layers[0]!.digest)).status).toBe(202);
+
+    const entries = (await auditPage(`?actor=token:${id}`)).entries;
+    expect(entries.map((e) => [e.action, e.target])).toEqual([
+      ["oci.blob.delete", `audited/app@${image.layers[0]!.digest}`],
+      ["oci.manifest.delete", `audited/app@${image.manifest.digest}`],
+      ["oci.tag.delete", "audited/app:v2"],
+      ["oci.manifest.push", `audited/app@${image.manifest.digest}`],
+      ["oci.manifest.push", `audited/app@${image.manifest.digest}`],
+    ]);
+    expect(entries.every((e) => e.actorKind === "token" && e.actorName === "oci-pusher")).toBe(true);
+    const stored = JSON.stringify(entries);
+    expect(stored).not.toContain(token);
+    expect(stored).not.toContain(grant);
   });
 });
 
