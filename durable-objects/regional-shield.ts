@@ -108,7 +108,7 @@ export class RegionalShield extends DurableObject<Cloudflare.Env> {
       this.storage.delete(req.key);
       return { found: false };
     }
-    const meta: ObjectMeta = { size: obj.size, etag: obj.etag, contentType: obj.contentType };
+    const meta: ObjectMeta = { size: obj.size, etag: obj.etag, contentType: obj.contentType, ...(obj.digest ? { digest: obj.digest } : {}) };
     if (obj.size > policy.maxStoredBytes) {
       return { found: true, meta, broadcast: new Broadcast(obj.body) };
     }

@@ -19,6 +19,7 @@ const MIGRATIONS = [
    CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);`,
   `ALTER TABLE objects ADD COLUMN last_access INTEGER NOT NULL DEFAULT 0;
    CREATE INDEX objects_by_access ON objects (last_access);`,
+  `ALTER TABLE objects ADD COLUMN digest TEXT;`,
 ];
 
 export type Counter = "hits" | "misses" | "coalesced" | "origin_metadata" | "origin_blob";
@@ -46,8 +47,8 @@ export class ShieldStorage {
 
   read(key: string, now: number): StoredObject | null {
     const row = this.sql
-      .exec<{ etag: string; content_type: string; size: number; chunks: number; expires_at: number }>(
-        "SELECT etag, content_type, size, chunks, expires_at FROM objects WHERE key = ?", key)
+      .exec<{ etag: string; content_type: string; size: number; chunks: number; expires_at: number; digest: string | null }>(
+        "SELECT etag, content_type, size, chunks, expires_at, digest FROM objects WHERE key = ?", key)
       .toArray()[0];
     if (!row) return null;
     const bytes = new Uint8Array(row.size);
@@ -63,7 +64,7 @@ export class ShieldStorage {
       return null;
     }
     return {
-      meta: { etag: row.etag, contentType: row.content_type, size: row.size },
+      meta: { etag: row.etag, contentType: row.content_type, size: row.size, ...(row.digest ? { digest: row.digest } : {}) },
       bytes,
       fresh: row.expires_at === 0 || row.expires_at > now,
     };
@@ -78,8 +79,8 @@ export class ShieldStorage {
         bytes.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES));
     }
     this.sql.exec(
-      "INSERT INTO objects (key, etag, content_type, size, chunks, expires_at, stored_at, last_access) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      key, meta.etag, meta.contentType, meta.size, chunks, expiresAt, Date.now(), Date.now());
+      "INSERT INTO objects (key, etag, content_type, size, chunks, expires_at, stored_at, last_access, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      key, meta.etag, meta.contentType, meta.size, chunks, expiresAt, Date.now(), Date.now(), meta.digest ?? null);
     this.storedBytes += meta.size;
     while (this.storedBytes > maxTotalBytes) {
       const victim = this.sql.exec<{ key: string }>(

@@ -3,5 +3,7 @@ declare namespace Cloudflare {
   interface Env {
     /** Admin secret: a Worker secret in production, `.dev.vars` or `--var` locally. */
     PKGEDGE_ADMIN_TOKEN?: string;
+    /** Key for the OCI bearer tokens /v2/token signs; derived from the admin secret when unset. */
+    PKGEDGE_SIGNING_KEY?: string;
   }
 }

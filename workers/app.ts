@@ -12,6 +12,7 @@ import { authenticate } from "./middleware/authenticate";
 import { rateLimit } from "./middleware/rate-limit";
 import { requestFilter } from "./middleware/request-filter";
 import { npm } from "./npm";
+import { oci } from "./oci";
 import { CACHE_HEADER } from "./responses";
 
 export const app = new Hono<{ Bindings: Cloudflare.Env }>();
@@ -40,6 +41,7 @@ app.use(authenticate());
 app.use(rateLimit());
 
 app.route("/npm", npm);
+app.route("/v2", oci);
 app.route("/_", admin);
 
 app.notFound((c) => jsonError(new RegistryError("NOT_FOUND", `no route for ${c.req.method} ${c.req.path}`), c));

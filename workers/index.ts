@@ -2,6 +2,7 @@
 import { app } from "./app";
 
 export { RegionalShield } from "../durable-objects/regional-shield";
+export { UploadSession } from "../durable-objects/upload-session";
 export { RateLimiter } from "../durable-objects/rate-limiter";
 
 export default {

@@ -14,8 +14,11 @@ export function cacheControl(isPublic: boolean, immutable: boolean, maxAge: numb
   return immutable ? `${scope}, max-age=${YEAR}, immutable` : `${scope}, max-age=${maxAge}, must-revalidate`;
 }
 
-/** 200 with the served body (or none for HEAD), 304 when the client's ETag still matches. */
-export function servedResponse(c: Context, served: Served, headers: Record<string, string>): Response {
+/**
+ * 200 with the served body (or none for HEAD), 304 when the client's ETag still matches, and
+ * with `ranges` a 206 for a single `Range: bytes=` request (RFC 9110 section 14).
+ */
+export function servedResponse(c: Context, served: Served, headers: Record<string, string>, opts: { ranges?: boolean } = {}): Response {
   const meta = served.meta!;
   const all: Record<string, string> = {
     "content-type": meta.contentType,
@@ -24,25 +27,92 @@ export function servedResponse(c: Context, served: Served, headers: Record<strin
     ...headers,
   };
   const inm = c.req.header("if-none-match");
-  if (inm && meta.etag && inm.split(/\s*,\s*/).includes(meta.etag)) {
+  if (inm && all.etag && inm.split(/\s*,\s*/).includes(all.etag)) {
     cancel(served.body);
     return c.body(null, 304, all);
   }
-  all["content-length"] = String(meta.size);
+  if (opts.ranges) all["accept-ranges"] = "bytes";
+  const range = opts.ranges ? parseRange(c.req.header("range"), meta.size) : null;
+  if (range === "unsatisfiable") {
+    cancel(served.body);
+    return c.body(null, 416, { ...all, "content-range": `bytes */${meta.size}` });
+  }
+  all["content-length"] = String(range ? range.length : meta.size);
+  if (range) all["content-range"] = `bytes ${range.start}-${range.start + range.length - 1}/${meta.size}`;
+  const status = range ? 206 : 200;
   if (c.req.method === "HEAD") {
     cancel(served.body);
-    return c.body(null, 200, all);
+    return c.body(null, status, all);
   }
   let body = served.body!;
-  if (body instanceof ReadableStream && served.state !== "L1-HIT") {
+  if (range) {
+    body = body instanceof Uint8Array ? body.subarray(range.start, range.start + range.length) : slice(body, range.start, range.length);
+  }
+  if (body instanceof ReadableStream && (served.state !== "L1-HIT" || range)) {
     // Streams relayed from the shield have no known length; a FixedLengthStream makes the
     // runtime send Content-Length instead of chunked encoding. Cache API bodies already carry
     // their length, and skipping the extra pipe serves 1 MB L1 hits ~20% faster.
-    const fixed = new FixedLengthStream(meta.size);
+    const fixed = new FixedLengthStream(range ? range.length : meta.size);
     c.executionCtx.waitUntil(body.pipeTo(fixed.writable).catch(() => {}));
     body = fixed.readable as ReadableStream<Uint8Array>;
   }
-  return c.body(body as ReadableStream, 200, all);
+  return c.body(body as ReadableStream, status, all);
+}
+
+/**
+ * One `bytes=` range (first-last, first-, or -suffix). Anything else, including multiple
+ * ranges, is ignored and answered in full, which RFC 9110 allows.
+ */
+export function parseRange(header: string | undefined, size: number): { start: number; length: number } | "unsatisfiable" | null {
+  const m = header ? /^bytes=(\d*)-(\d*)$/.exec(header.trim()) : null;
+  if (!m || (m[1] === "" && m[2] === "")) return null;
+  if (m[1] === "") {
+    const suffix = Number(m[2]);
+    if (suffix === 0 || size === 0) return "unsatisfiable";
+    const length = Math.min(suffix, size);
+    return { start: size - length, length };
+  }
+  const start = Number(m[1]);
+  const last = m[2] === "" ? size - 1 : Math.min(Number(m[2]), size - 1);
+  if (start >= size || last < start) return "unsatisfiable";
+  return { start, length: last - start + 1 };
+}
+
+/** Bytes [start, start + length) of a stream; the rest of the source is cancelled. */
+function slice(source: ReadableStream<Uint8Array>, start: number, length: number): ReadableStream<Uint8Array> {
+  const reader = source.getReader();
+  let skip = start;
+  let left = length;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) {
+          controller.close();
+          return;
+        }
+        let chunk = value;
+        if (skip > 0) {
+          if (chunk.byteLength <= skip) {
+            skip -= chunk.byteLength;
+            continue;
+          }
+          chunk = chunk.subarray(skip);
+          skip = 0;
+        }
+        if (chunk.byteLength >= left) {
+          controller.enqueue(chunk.subarray(0, left));
+          controller.close();
+          await reader.cancel();
+          return;
+        }
+        left -= chunk.byteLength;
+        controller.enqueue(chunk);
+        return;
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
 }
 
 function cancel(body: Served["body"]): void {

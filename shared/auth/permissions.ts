@@ -1,10 +1,13 @@
 // Who may do what to which package: scopes plus optional package-name patterns per token.
 import type { Scope, TokenRecord } from "../origin";
+import type { Grant } from "./grants";
 
 export type Principal =
   | { kind: "anonymous" }
   | { kind: "admin" }
-  | { kind: "token"; token: TokenRecord };
+  | { kind: "token"; token: TokenRecord }
+  /** A short-lived grant from the OCI token endpoint: only the repositories and actions it names. */
+  | { kind: "grant"; grant: Grant };
 
 /** `*` matches any run of characters, `/` included, so `team/*` covers `team/app/api`. */
 export function matchesPattern(pattern: string, name: string): boolean {
@@ -28,12 +31,22 @@ export function authorize(principal: Principal, scope: Scope, name: string | nul
   // Reads open to everyone stay open to a token whose package list does not cover the name.
   if (scope === "read" && anonymousRead) return "allow";
   if (principal.kind === "anonymous") return "unauthenticated";
+  if (principal.kind === "grant") {
+    const actions = name === null ? [] : principal.grant.access[name] ?? [];
+    const needed = scope === "read" ? "pull" : "push";
+    return actions.includes(needed) || actions.includes("*") ? "allow" : "forbidden";
+  }
   const { token } = principal;
   if (!hasScope(token, scope)) return "forbidden";
   if (name !== null && token.packages && token.packages.length > 0 && !token.scopes.includes("admin")) {
     if (!token.packages.some((p) => matchesPattern(p, name))) return "forbidden";
   }
   return "allow";
+}
+
+/** The admin secret, or a pkgedge token with the admin scope (a grant never is). */
+export function isAdmin(principal: Principal): boolean {
+  return principal.kind === "admin" || (principal.kind === "token" && principal.token.scopes.includes("admin"));
 }
 
 export function principalName(principal: Principal): string {
@@ -44,5 +57,7 @@ export function principalName(principal: Principal): string {
       return "anonymous";
     case "token":
       return principal.token.name;
+    case "grant":
+      return principal.grant.subject;
   }
 }

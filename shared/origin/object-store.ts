@@ -8,7 +8,22 @@ export interface OriginObject {
   etag: string;
   contentType: string;
   uploaded: number;
+  /** Content digest recorded with the object (or with the link that led to it). */
+  digest?: string;
 }
+
+export interface ResolvedObject {
+  /** The key that holds the bytes (the link's target, or the key itself). */
+  key: string;
+  size: number;
+  digest?: string;
+}
+
+// customMetadata fields. A link is an empty object naming the object that holds the bytes:
+// it lets a digest or a tag point at data without copying it (an R2 copy stops at 5 GiB).
+const LINK = "pkgedge-link";
+const DIGEST = "digest";
+const CREATE_ONLY = () => new Headers({ "If-None-Match": "*" });
 
 export interface StoredDocument<T> {
   doc: T;
@@ -23,16 +38,105 @@ export class ObjectStore {
   /** Streams one object, or null when it does not exist. */
   async read(key: string): Promise<OriginObject | null> {
     const obj = await this.bucket.get(key);
-    return obj ? toOriginObject(obj) : null;
+    if (!obj) return null;
+    const target = obj.customMetadata?.[LINK];
+    if (target === undefined) return toOriginObject(obj);
+    await obj.body.cancel();
+    const data = await this.bucket.get(target);
+    return data ? toOriginObject(data, obj.customMetadata?.[DIGEST]) : null;
+  }
+
+  /** Streams bytes [offset, offset + length) of an object (links followed), or null. */
+  async readRange(key: string, offset: number, length: number): Promise<ReadableStream<Uint8Array> | null> {
+    const resolved = await this.resolve(key);
+    if (!resolved) return null;
+    const obj = await this.bucket.get(resolved.key, { range: { offset, length } });
+    return obj ? obj.body : null;
   }
 
   /** Like read, but answers "unchanged" without a body when the stored etag still matches. */
   async readIfChanged(key: string, etag: string): Promise<OriginObject | "unchanged" | null> {
     // R2 conditionals take the bare ETag; OriginObject carries the quoted HTTP form.
-    const obj = await this.bucket.get(key, { onlyIf: { etagDoesNotMatch: etag.replace(/^W\/|"/g, "") } });
+    const bare = etag.replace(/^W\/|"/g, "");
+    const obj = await this.bucket.get(key, { onlyIf: { etagDoesNotMatch: bare } });
     if (!obj) return null;
     if (!("body" in obj)) return "unchanged";
-    return toOriginObject(obj as R2ObjectBody);
+    const target = obj.customMetadata?.[LINK];
+    if (target === undefined) return toOriginObject(obj as R2ObjectBody);
+    // A link reports its target's etag, so the condition is asked again of the target.
+    await (obj as R2ObjectBody).body.cancel();
+    const data = await this.bucket.get(target, { onlyIf: { etagDoesNotMatch: bare } });
+    if (!data) return null;
+    if (!("body" in data)) return "unchanged";
+    return toOriginObject(data as R2ObjectBody, obj.customMetadata?.[DIGEST]);
+  }
+
+  /** Where the bytes of `key` are, following a link; null when either end is missing. */
+  async resolve(key: string): Promise<ResolvedObject | null> {
+    const head = await this.bucket.head(key);
+    if (!head) return null;
+    const digest = head.customMetadata?.[DIGEST];
+    const target = head.customMetadata?.[LINK];
+    if (target === undefined) return { key, size: head.size, ...(digest ? { digest } : {}) };
+    const data = await this.bucket.head(target);
+    return data ? { key: target, size: data.size, ...(digest ? { digest } : {}) } : null;
+  }
+
+  /**
+   * Makes `key` a link to `target`. With `createOnly` an existing key is left alone and the
+   * answer is false, so two writers racing for one name cannot both win.
+   */
+  async link(key: string, target: string, opts: { digest?: string; createOnly?: boolean } = {}): Promise<boolean> {
+    const put = await this.bucket.put(key, "", {
+      customMetadata: { [LINK]: target, ...(opts.digest ? { [DIGEST]: opts.digest } : {}) },
+      ...(opts.createOnly ? { onlyIf: CREATE_ONLY() } : {}),
+    });
+    return put !== null;
+  }
+
+  /** Writes a whole (small, in-memory) object, optionally create-only; false when the key was taken. */
+  async write(key: string, body: Uint8Array | string, opts: { contentType: string; digest?: string; createOnly?: boolean; metadata?: Record<string, string> }): Promise<boolean> {
+    const put = await this.bucket.put(key, body, {
+      httpMetadata: { contentType: opts.contentType },
+      customMetadata: { ...opts.metadata, ...(opts.digest ? { [DIGEST]: opts.digest } : {}) },
+      ...(opts.createOnly ? { onlyIf: CREATE_ONLY() } : {}),
+    });
+    return put !== null;
+  }
+
+  /** Keys under a prefix in lexical order, after `startAfter`, at most `limit` of them. */
+  async list(prefix: string, opts: { startAfter?: string; limit: number }): Promise<{ keys: string[]; more: boolean }> {
+    const keys: string[] = [];
+    let cursor: string | undefined;
+    while (keys.length < opts.limit) {
+      const page = await this.bucket.list({
+        prefix,
+        limit: Math.min(1000, opts.limit - keys.length),
+        ...(cursor ? { cursor } : opts.startAfter ? { startAfter: opts.startAfter } : {}),
+      });
+      keys.push(...page.objects.map((o) => o.key));
+      if (!page.truncated) return { keys, more: false };
+      cursor = page.cursor;
+    }
+    return { keys, more: true };
+  }
+
+  // ---- multipart uploads: objects larger than one request body, written part by part ----
+
+  async startMultipart(key: string, contentType: string): Promise<string> {
+    return (await this.bucket.createMultipartUpload(key, { httpMetadata: { contentType } })).uploadId;
+  }
+
+  async uploadPart(key: string, uploadId: string, partNumber: number, bytes: Uint8Array): Promise<R2UploadedPart> {
+    return this.bucket.resumeMultipartUpload(key, uploadId).uploadPart(partNumber, bytes);
+  }
+
+  async completeMultipart(key: string, uploadId: string, parts: R2UploadedPart[]): Promise<void> {
+    await this.bucket.resumeMultipartUpload(key, uploadId).complete(parts);
+  }
+
+  async abortMultipart(key: string, uploadId: string): Promise<void> {
+    await this.bucket.resumeMultipartUpload(key, uploadId).abort();
   }
 
   async exists(key: string): Promise<boolean> {
@@ -46,7 +150,7 @@ export class ObjectStore {
   async createIfAbsent(key: string, body: ReadableStream | ArrayBuffer | Uint8Array, contentType: string,
     sha512?: ArrayBuffer): Promise<boolean> {
     const put = await this.bucket.put(key, body, {
-      onlyIf: new Headers({ "If-None-Match": "*" }),
+      onlyIf: CREATE_ONLY(),
       httpMetadata: { contentType },
       ...(sha512 ? { sha512 } : {}),
     });
@@ -87,8 +191,10 @@ export class ObjectStore {
   }
 }
 
-function toOriginObject(obj: R2ObjectBody): OriginObject {
+function toOriginObject(obj: R2ObjectBody, linkDigest?: string): OriginObject {
+  const digest = linkDigest ?? obj.customMetadata?.[DIGEST];
   return {
+    ...(digest ? { digest } : {}),
     body: obj.body,
     size: obj.size,
     etag: obj.httpEtag,

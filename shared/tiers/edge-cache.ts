@@ -4,6 +4,7 @@
 import type { ObjectMeta } from "./types";
 
 const IMMUTABLE_SECONDS = 365 * 24 * 3600;
+const DIGEST_HEADER = "x-pkgedge-digest";
 
 export interface L1Entry {
   meta: ObjectMeta;
@@ -30,6 +31,7 @@ export class EdgeCache {
         size: Number(hit.headers.get("content-length") ?? 0),
         etag: hit.headers.get("etag") ?? "",
         contentType: hit.headers.get("content-type") ?? "application/octet-stream",
+        ...(hit.headers.has(DIGEST_HEADER) ? { digest: hit.headers.get(DIGEST_HEADER)! } : {}),
       },
       body: hit.body,
     };
@@ -44,6 +46,7 @@ export class EdgeCache {
       etag: meta.etag,
       "cache-control": immutable ? `public, max-age=${IMMUTABLE_SECONDS}, immutable` : `public, max-age=${ttlSeconds}`,
     });
+    if (meta.digest) headers.set(DIGEST_HEADER, meta.digest);
     await this.cache.put(cacheUrl(key), new Response(body, { headers }));
   }
 

@@ -29,6 +29,8 @@ export interface ObjectMeta {
   size: number;
   etag: string;
   contentType: string;
+  /** Content digest (`sha256:<hex>`) when the origin recorded one, e.g. what an OCI tag points at. */
+  digest?: string;
 }
 
 export interface ShieldAnswer {

@@ -1,5 +1,6 @@
 // The /_/ namespace: health and metrics for operators, admin APIs behind the admin secret.
 import { Hono, type MiddlewareHandler } from "hono";
+import { isAdmin } from "../../shared/auth/permissions";
 import { RegistryError } from "../../shared/errors";
 import { jsonError } from "../errors";
 import { audit } from "./audit";
@@ -26,7 +27,7 @@ const requireAdmin: MiddlewareHandler = async function requireAdmin(c, next) {
   if (c.get("badCredentials")) throw new RegistryError("UNAUTHORIZED", "invalid, expired or revoked token");
   const p = c.get("principal");
   if (p.kind === "anonymous") throw new RegistryError("UNAUTHORIZED", "admin API: send the admin secret as a Bearer token");
-  if (!(p.kind === "admin" || p.token.scopes.includes("admin"))) throw new RegistryError("FORBIDDEN", "admin API needs the admin scope");
+  if (!isAdmin(p)) throw new RegistryError("FORBIDDEN", "admin API needs the admin scope");
   await next();
 };
 admin.use("/tokens/*", requireAdmin);

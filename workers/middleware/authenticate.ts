@@ -1,6 +1,7 @@
 // Resolves who is calling from the Authorization header (Bearer, or Basic with the token as the
 // password, as twine and docker send it). It never rejects: routes decide with requireAccess().
 import type { MiddlewareHandler } from "hono";
+import { looksLikeGrant, verifyGrant } from "../../shared/auth/grants";
 import { secretsEqual, verifyToken } from "../../shared/auth/tokens";
 import { TokenStore } from "../../shared/origin";
 
@@ -30,6 +31,10 @@ export function authenticate(): MiddlewareHandler<{ Bindings: Cloudflare.Env }> 
       const admin = c.env.PKGEDGE_ADMIN_TOKEN;
       if (admin && (await secretsEqual(secret, admin))) {
         c.set("principal", { kind: "admin" });
+      } else if (looksLikeGrant(secret)) {
+        const grant = await verifyGrant(c.env, secret);
+        if (grant) c.set("principal", { kind: "grant", grant });
+        else c.set("badCredentials", true);
       } else {
         const record = await verifyToken(new TokenStore(c.env.TOKENS), secret, c.get("config").tokenCacheSeconds);
         if (record) c.set("principal", { kind: "token", token: record });

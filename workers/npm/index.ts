@@ -2,7 +2,7 @@
 import { Hono, type Context } from "hono";
 import { RegistryError, badRequest, notFound } from "../../shared/errors";
 import { readJsonLimited } from "../../shared/http/body";
-import { principalName } from "../../shared/auth/permissions";
+import { isAdmin, principalName } from "../../shared/auth/permissions";
 import { ObjectStore } from "../../shared/origin";
 import { requireAccess, isPublicRead } from "../access";
 import { recordAudit } from "../audit";
@@ -23,7 +23,7 @@ const renderedOrigins = new Set<string>();
 const store = (c: Context) => new ObjectStore(c.env.BLOBS);
 const actorOf = (c: Context): Actor => {
   const p = c.get("principal");
-  return { name: principalName(p), admin: p.kind === "admin" || (p.kind === "token" && p.token.scopes.includes("admin")) };
+  return { name: principalName(p), admin: isAdmin(p) };
 };
 
 /** The name from either route shape: `/@scope/name` or `/@scope%2fname` (npm sends the latter). */

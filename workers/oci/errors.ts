@@ -57,8 +57,8 @@ const FROM_GENERIC: Record<ErrorCode, OciCode> = {
   INTERNAL: "UNSUPPORTED",
 };
 
-export function ociError(code: OciCode, message: string, detail?: unknown, status?: ErrorCode): RegistryError {
-  return new RegistryError(status ?? GENERIC[code], message, { protocolCode: code, detail });
+export function ociError(code: OciCode, message: string, opts: { detail?: unknown; status?: ErrorCode; headers?: Record<string, string> } = {}): RegistryError {
+  return new RegistryError(opts.status ?? GENERIC[code], message, { protocolCode: code, detail: opts.detail, headers: opts.headers });
 }
 
 /** The realm clients are sent to for a bearer token (see the token endpoint in ./auth.ts). */

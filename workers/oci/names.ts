@@ -53,7 +53,7 @@ export function parseContentRange(header: string): { start: number; end: number 
   const start = m ? Number(m[1]) : NaN;
   const end = m ? Number(m[2]) : NaN;
   if (!m || start > end) {
-    throw ociError("BLOB_UPLOAD_INVALID", `invalid Content-Range "${header.slice(0, 100)}": expected <start>-<end>`, undefined, "RANGE_NOT_SATISFIABLE");
+    throw ociError("BLOB_UPLOAD_INVALID", `invalid Content-Range "${header.slice(0, 100)}": expected <start>-<end>`, { status: "RANGE_NOT_SATISFIABLE" });
   }
   return { start, end };
 }

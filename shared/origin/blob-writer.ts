@@ -1,0 +1,166 @@
+// Streams an upload into R2 while computing its sha256, across as many requests as the client
+// cares to send. The bytes are re-cut into fixed-size multipart parts (R2 wants every part but
+// the last the same size), so memory holds at most one part whatever the chunk sizes, and the
+// object only becomes complete once the digest has been checked.
+import { Hash } from "fast-sha256";
+import { RegistryError } from "../errors";
+import type { ObjectStore } from "./object-store";
+
+/** R2 accepts parts of 5 MiB to 5 GiB; 8 MiB keeps memory low and allows 80 GB objects. */
+export const PART_BYTES = 8 * 1024 * 1024;
+const SHA256_BLOCK = 64;
+
+/** Everything needed to continue an upload in another request; plain data, safe to store. */
+export interface UploadState {
+  /** R2 key the finished object is written to. */
+  key: string;
+  /** Bytes received so far. */
+  received: number;
+  /** sha256 chaining words after the last whole 64-byte block of the bytes received. */
+  hashWords: number[];
+  multipartId?: string;
+  parts: R2UploadedPart[];
+}
+
+export type FinishResult = { ok: true; size: number; digest: string } | { ok: false; digest: string };
+
+export function newUpload(key: string): UploadState {
+  const words = new Uint32Array(8);
+  new Hash()._saveState(words);
+  return { key, received: 0, hashWords: [...words], parts: [] };
+}
+
+export class BlobWriter {
+  private readonly hash = new Hash();
+  /** Bytes received after the last uploaded part (fewer than PART_BYTES). */
+  private tail: Uint8Array;
+  private tailLength: number;
+  private state: UploadState;
+
+  private constructor(private readonly store: ObjectStore, state: UploadState, tail: Uint8Array) {
+    this.state = { ...state, parts: [...state.parts] };
+    this.tail = new Uint8Array(PART_BYTES);
+    this.tail.set(tail);
+    this.tailLength = tail.byteLength;
+    // The saved words cover whole blocks only; the rest of the block is replayed from the tail.
+    const pending = state.received % SHA256_BLOCK;
+    this.hash._restoreState(Uint32Array.from(state.hashWords), state.received - pending);
+    if (pending > 0) this.hash.update(tail.subarray(tail.byteLength - pending));
+  }
+
+  /** Continues an upload: reloads the bytes that did not yet fill a part. */
+  static async resume(store: ObjectStore, state: UploadState): Promise<BlobWriter> {
+    const tailBytes = state.received - state.parts.length * PART_BYTES;
+    let tail = new Uint8Array(0);
+    if (tailBytes > 0) {
+      const obj = await store.read(tailKey(state.key));
+      if (!obj || obj.size !== tailBytes) {
+        throw new RegistryError("NOT_FOUND", "upload data is missing; start the upload again", { protocolCode: "BLOB_UPLOAD_UNKNOWN" });
+      }
+      tail = new Uint8Array(await new Response(obj.body).arrayBuffer());
+    }
+    return new BlobWriter(store, state, tail);
+  }
+
+  get received(): number {
+    return this.state.received;
+  }
+
+  /**
+   * Appends a request body. With `persist` the bytes that did not fill a part are saved for the
+   * next request; without it they stay in memory for finish() in this request.
+   */
+  async append(body: ReadableStream<Uint8Array> | null, opts: { persist: boolean; maxBytes?: number }): Promise<UploadState> {
+    if (body) {
+      const reader = body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        if (opts.maxBytes !== undefined && this.state.received + value.byteLength > opts.maxBytes) {
+          await reader.cancel();
+          throw new RegistryError("TOO_LARGE", `upload exceeds ${opts.maxBytes} bytes`);
+        }
+        await this.write(value);
+      }
+    }
+    if (opts.persist) await this.saveTail();
+    return this.snapshot();
+  }
+
+  /**
+   * Completes the object if the bytes hash to `expectedHex`; otherwise deletes everything the
+   * upload wrote. Either way nothing partial remains.
+   */
+  async finish(expectedHex: string, contentType: string): Promise<FinishResult> {
+    const digest = `sha256:${toHex(this.hash.digest())}`;
+    if (digest !== `sha256:${expectedHex}`) {
+      await this.discard();
+      return { ok: false, digest };
+    }
+    const { key, multipartId } = this.state;
+    const last = this.tail.subarray(0, this.tailLength);
+    if (multipartId) {
+      if (last.byteLength > 0) this.state.parts.push(await this.store.uploadPart(key, multipartId, this.state.parts.length + 1, last));
+      await this.store.completeMultipart(key, multipartId, this.state.parts);
+    } else {
+      await this.store.write(key, last, { contentType });
+    }
+    await this.store.delete(tailKey(key));
+    return { ok: true, size: this.state.received, digest };
+  }
+
+  /** Throws away an upload in any state: parts, saved tail and any finished object. */
+  static async discard(store: ObjectStore, state: UploadState): Promise<void> {
+    if (state.multipartId) await store.abortMultipart(state.key, state.multipartId).catch(() => {});
+    await store.delete([tailKey(state.key), state.key]);
+  }
+
+  private discard(): Promise<void> {
+    return BlobWriter.discard(this.store, this.state);
+  }
+
+  private async write(chunk: Uint8Array): Promise<void> {
+    this.hash.update(chunk);
+    this.state.received += chunk.byteLength;
+    let offset = 0;
+    while (offset < chunk.byteLength) {
+      const n = Math.min(PART_BYTES - this.tailLength, chunk.byteLength - offset);
+      this.tail.set(chunk.subarray(offset, offset + n), this.tailLength);
+      this.tailLength += n;
+      offset += n;
+      if (this.tailLength === PART_BYTES) await this.uploadFullPart();
+    }
+  }
+
+  private async uploadFullPart(): Promise<void> {
+    const { key } = this.state;
+    this.state.multipartId ??= await this.store.startMultipart(key, "application/octet-stream");
+    const part = await this.store.uploadPart(key, this.state.multipartId, this.state.parts.length + 1, this.tail);
+    this.state.parts.push(part);
+    // The part was handed over; a new buffer keeps it from being overwritten while R2 reads it.
+    this.tail = new Uint8Array(PART_BYTES);
+    this.tailLength = 0;
+  }
+
+  private async saveTail(): Promise<void> {
+    if (this.tailLength > 0) {
+      await this.store.write(tailKey(this.state.key), this.tail.subarray(0, this.tailLength), { contentType: "application/octet-stream" });
+    } else {
+      await this.store.delete(tailKey(this.state.key));
+    }
+  }
+
+  private snapshot(): UploadState {
+    const words = new Uint32Array(8);
+    this.hash._saveState(words);
+    return { ...this.state, parts: [...this.state.parts], hashWords: [...words] };
+  }
+}
+
+function tailKey(key: string): string {
+  return `${key}.tail`;
+}
+
+function toHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}

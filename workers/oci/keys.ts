@@ -1,0 +1,21 @@
+// Where OCI objects live: R2 keys at the origin, and the opaque cache keys handed to the tiers.
+// `@` cannot occur in a repository name, so `<name>@tags/` can never collide with a nested
+// repository such as `<name>/tags`.
+
+/** Blob bytes as uploaded (never copied afterwards). */
+export const dataObject = (uploadId: string) => `oci/data/${uploadId}`;
+/** Link from a digest to the bytes: one per distinct blob, shared by every repository. */
+export const blobObject = (digest: string) => `oci/blobs/${digest}`;
+/** Link saying "this repository has this blob": what pulls read and deletes remove. */
+export const repoBlobObject = (name: string, digest: string) => `oci/repos/${name}@blobs/${digest}`;
+export const manifestObject = (name: string, digest: string) => `oci/repos/${name}@manifests/${digest}`;
+export const tagPrefix = (name: string) => `oci/repos/${name}@tags/`;
+export const tagObject = (name: string, tag: string) => `${tagPrefix(name)}${tag}`;
+export const referrerPrefix = (name: string, subject: string) => `oci/repos/${name}@referrers/${subject}/`;
+export const referrerObject = (name: string, subject: string, digest: string) => `${referrerPrefix(name, subject)}${digest}`;
+export const CATALOG_PREFIX = "oci/catalog/";
+export const catalogObject = (name: string) => `${CATALOG_PREFIX}${name}`;
+
+export const blobCacheKey = (name: string, digest: string) => `oci:blob:${name}@${digest}`;
+export const manifestCacheKey = (name: string, digest: string) => `oci:manifest:${name}@${digest}`;
+export const tagCacheKey = (name: string, tag: string) => `oci:tag:${name}:${tag}`;

@@ -1,0 +1,88 @@
+// Manifest pulls, pushes and deletes (end-3, end-7, end-9). Manifests by digest are immutable
+// and cached forever; a tag is mutable metadata, revalidated and invalidated when it moves.
+import type { Context } from "hono";
+import { readBodyLimited } from "../../shared/http/body";
+import { recordAudit } from "../audit";
+import { cacheControl, servedResponse } from "../responses";
+import { isAnonymousPull } from "./auth";
+import { authorizedRepository, invalidate, repositories } from "./context";
+import { ociError } from "./errors";
+import { manifestCacheKey, manifestObject, tagCacheKey, tagObject } from "./keys";
+import { parseManifest, referrerDescriptor } from "./manifest";
+import { parseReference } from "./names";
+
+async function sha256(bytes: Uint8Array): Promise<string> {
+  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return `sha256:${Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
+export async function getManifest(c: Context): Promise<Response> {
+  const name = authorizedRepository(c, "pull");
+  const ref = parseReference(c.req.param("reference") ?? "");
+  const byDigest = ref.kind === "digest";
+  const served = byDigest
+    ? await c.get("tiers").get({ key: manifestCacheKey(name, ref.digest.digest), originKey: manifestObject(name, ref.digest.digest), kind: "metadata", immutable: true })
+    : await c.get("tiers").get({ key: tagCacheKey(name, ref.tag), originKey: tagObject(name, ref.tag), kind: "metadata", immutable: false });
+  if (!served.found || !served.meta) {
+    if (!(await repositories(c).repositoryExists(name))) throw ociError("NAME_UNKNOWN", `repository ${name} not found`, { detail: { name } });
+    throw ociError("MANIFEST_UNKNOWN", `manifest ${byDigest ? ref.digest.digest : ref.tag} not found in ${name}`);
+  }
+  const digest = byDigest ? ref.digest.digest : served.meta.digest ?? "";
+  const config = c.get("config");
+  return servedResponse(c, served, {
+    "docker-content-digest": digest,
+    etag: `"${digest}"`,
+    "cache-control": cacheControl(isAnonymousPull(config, name), byDigest, config.l1MetadataTtl),
+  });
+}
+
+export async function putManifest(c: Context): Promise<Response> {
+  const name = authorizedRepository(c, "push");
+  const ref = parseReference(c.req.param("reference") ?? "");
+  const bytes = await readBodyLimited(c.req.raw, c.get("config").ociMaxManifestBytes);
+  const parsed = parseManifest(bytes, c.req.header("content-type"));
+  const digest = await sha256(bytes);
+  if (ref.kind === "digest" && ref.digest.digest !== digest) {
+    throw ociError("DIGEST_INVALID", `manifest digest is ${digest}, not ${ref.digest.digest}`, { detail: { expected: ref.digest.digest, actual: digest } });
+  }
+  const repos = repositories(c);
+  const [blobs, children] = await Promise.all([
+    Promise.all(parsed.blobs.map(async (d) => ((await repos.blob(name, d)) ? null : d))),
+    Promise.all(parsed.manifests.map(async (d) => ((await repos.hasManifest(name, d)) ? null : d))),
+  ]);
+  const missing = [...blobs, ...children].filter((d): d is string => d !== null);
+  if (missing.length > 0) {
+    throw ociError("MANIFEST_BLOB_UNKNOWN", `manifest references ${missing.length} unknown blob(s) or manifest(s) in ${name}: ${missing[0]}`, { detail: { digests: missing } });
+  }
+  const tag = ref.kind === "tag" ? ref.tag : undefined;
+  await repos.putManifest(name, {
+    digest,
+    mediaType: parsed.mediaType,
+    bytes,
+    ...(parsed.subject ? { subject: parsed.subject, referrer: referrerDescriptor(parsed, digest, bytes.byteLength) } : {}),
+  }, tag);
+  if (tag) await invalidate(c, [tagCacheKey(name, tag)]);
+  recordAudit(c, { action: "oci.manifest.push", target: `${name}@${digest}`, detail: { ...(tag ? { tag } : {}), mediaType: parsed.mediaType } });
+  return c.body(null, 201, {
+    location: `/v2/${name}/manifests/${digest}`,
+    "docker-content-digest": digest,
+    ...(parsed.subject ? { "oci-subject": parsed.subject } : {}),
+  });
+}
+
+export async function deleteManifest(c: Context): Promise<Response> {
+  const name = authorizedRepository(c, "delete");
+  const ref = parseReference(c.req.param("reference") ?? "");
+  const repos = repositories(c);
+  if (ref.kind === "tag") {
+    if (!(await repos.deleteTag(name, ref.tag))) throw ociError("MANIFEST_UNKNOWN", `tag ${ref.tag} not found in ${name}`);
+    await invalidate(c, [tagCacheKey(name, ref.tag)]);
+    recordAudit(c, { action: "oci.tag.delete", target: `${name}:${ref.tag}` });
+    return c.body(null, 202);
+  }
+  const deleted = await repos.deleteManifest(name, ref.digest.digest);
+  if (!deleted) throw ociError("MANIFEST_UNKNOWN", `manifest ${ref.digest.digest} not found in ${name}`);
+  await invalidate(c, [manifestCacheKey(name, ref.digest.digest), ...deleted.tags.map((t) => tagCacheKey(name, t))]);
+  recordAudit(c, { action: "oci.manifest.delete", target: `${name}@${ref.digest.digest}`, detail: { tags: deleted.tags } });
+  return c.body(null, 202);
+}

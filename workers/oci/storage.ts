@@ -1,0 +1,150 @@
+// The OCI repository layout on the origin store: blobs by digest, manifests, tags, referrers and
+// the catalog. It speaks in digests and names, never in HTTP.
+import type { ObjectStore, ResolvedObject } from "../../shared/origin";
+import {
+  CATALOG_PREFIX, blobObject, catalogObject, manifestObject, referrerObject, referrerPrefix,
+  repoBlobObject, tagObject, tagPrefix,
+} from "./keys";
+
+export interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  artifactType?: string;
+  annotations?: Record<string, string>;
+}
+
+export interface StoredManifest {
+  digest: string;
+  mediaType: string;
+  bytes: Uint8Array;
+  /** The manifest this one refers to (its `subject`), which lists it among its referrers. */
+  subject?: string;
+  referrer?: Descriptor;
+}
+
+export class RepositoryStore {
+  constructor(private readonly store: ObjectStore) {}
+
+  /**
+   * Makes uploaded bytes the blob `digest` of repository `name`. The first upload of a digest
+   * becomes the shared copy; a later identical upload is dropped in its favour.
+   */
+  async commitBlob(name: string, digest: string, dataKey: string): Promise<void> {
+    let target = dataKey;
+    if (!(await this.store.link(blobObject(digest), dataKey, { digest, createOnly: true }))) {
+      const existing = await this.store.resolve(blobObject(digest));
+      if (existing) {
+        target = existing.key;
+        await this.store.delete(dataKey);
+      } else {
+        // The link was there but its data was not (a deleted data object): repoint it.
+        await this.store.link(blobObject(digest), dataKey, { digest });
+      }
+    }
+    await this.store.link(repoBlobObject(name, digest), target, { digest });
+  }
+
+  /** The repository's blob, or null if it was never pushed to (or mounted into) this repository. */
+  blob(name: string, digest: string): Promise<ResolvedObject | null> {
+    return this.store.resolve(repoBlobObject(name, digest));
+  }
+
+  /** Cross-repository mount (end-11): links `from`'s blob into `name` without moving bytes. */
+  async mountBlob(name: string, from: string, digest: string): Promise<boolean> {
+    const source = await this.store.resolve(repoBlobObject(from, digest));
+    if (!source) return false;
+    await this.store.link(repoBlobObject(name, digest), source.key, { digest });
+    return true;
+  }
+
+  /** Removes the blob from this repository; other repositories sharing the bytes keep them. */
+  async deleteBlob(name: string, digest: string): Promise<boolean> {
+    if (!(await this.store.exists(repoBlobObject(name, digest)))) return false;
+    await this.store.delete(repoBlobObject(name, digest));
+    return true;
+  }
+
+  async hasManifest(name: string, digest: string): Promise<boolean> {
+    return this.store.exists(manifestObject(name, digest));
+  }
+
+  /** Stores a validated manifest, records it as a referrer of its subject, then moves the tag. */
+  async putManifest(name: string, manifest: StoredManifest, tag?: string): Promise<void> {
+    const key = manifestObject(name, manifest.digest);
+    await this.store.write(key, manifest.bytes, { contentType: manifest.mediaType, digest: manifest.digest });
+    if (manifest.subject && manifest.referrer) {
+      await this.store.write(referrerObject(name, manifest.subject, manifest.digest), JSON.stringify(manifest.referrer), {
+        contentType: "application/json",
+        metadata: { subject: manifest.subject },
+      });
+    }
+    if (tag) await this.store.link(tagObject(name, tag), key, { digest: manifest.digest });
+    await this.store.write(catalogObject(name), "", { contentType: "text/plain", createOnly: true });
+  }
+
+  async tagDigest(name: string, tag: string): Promise<string | null> {
+    return (await this.store.resolve(tagObject(name, tag)))?.digest ?? null;
+  }
+
+  async deleteTag(name: string, tag: string): Promise<boolean> {
+    if (!(await this.store.exists(tagObject(name, tag)))) return false;
+    await this.store.delete(tagObject(name, tag));
+    return true;
+  }
+
+  /** Deletes a manifest, every tag that points at it and its entry among its subject's referrers. */
+  async deleteManifest(name: string, digest: string): Promise<{ tags: string[] } | null> {
+    const obj = await this.store.read(manifestObject(name, digest));
+    if (!obj) return null;
+    const doc = await new Response(obj.body).json().catch(() => ({})) as { subject?: { digest?: string } };
+    const tags: string[] = [];
+    for (const tag of await this.allTags(name)) {
+      if ((await this.tagDigest(name, tag)) === digest) tags.push(tag);
+    }
+    const keys = [manifestObject(name, digest), ...tags.map((t) => tagObject(name, t))];
+    if (typeof doc.subject?.digest === "string") keys.push(referrerObject(name, doc.subject.digest, digest));
+    await this.store.delete(keys);
+    return { tags };
+  }
+
+  async repositoryExists(name: string): Promise<boolean> {
+    return this.store.exists(catalogObject(name));
+  }
+
+  /** Tags in lexical order after `last` (end-8b). */
+  async listTags(name: string, limit: number, last?: string): Promise<{ tags: string[]; more: boolean }> {
+    const prefix = tagPrefix(name);
+    const page = await this.store.list(prefix, { limit, ...(last ? { startAfter: prefix + last } : {}) });
+    return { tags: page.keys.map((k) => k.slice(prefix.length)), more: page.more };
+  }
+
+  /** Repository names in lexical order after `last`, keeping those `visible` accepts. */
+  async listRepositories(limit: number, last: string | undefined, visible: (name: string) => boolean): Promise<{ names: string[]; more: boolean }> {
+    const names: string[] = [];
+    let after = last ? CATALOG_PREFIX + last : undefined;
+    for (;;) {
+      const page = await this.store.list(CATALOG_PREFIX, { limit: 1000, ...(after ? { startAfter: after } : {}) });
+      for (const key of page.keys) {
+        const name = key.slice(CATALOG_PREFIX.length);
+        if (!visible(name)) continue;
+        if (names.length === limit) return { names, more: true };
+        names.push(name);
+      }
+      if (!page.more || page.keys.length === 0) return { names, more: false };
+      after = page.keys[page.keys.length - 1];
+    }
+  }
+
+  /** Descriptors of the manifests whose subject is `digest` (end-12a). */
+  async referrers(name: string, digest: string): Promise<Descriptor[]> {
+    const prefix = referrerPrefix(name, digest);
+    const { keys } = await this.store.list(prefix, { limit: 10_000 });
+    const docs = await Promise.all(keys.map((k) => this.store.readJson<Descriptor>(k)));
+    return docs.flatMap((d) => (d ? [d.doc] : []));
+  }
+
+  private async allTags(name: string): Promise<string[]> {
+    return (await this.listTags(name, 100_000)).tags;
+  }
+}
