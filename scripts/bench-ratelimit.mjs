@@ -89,12 +89,30 @@ async function measureReads() {
 
 // A Worker that exports the real RateLimiter class and drives one or more of its objects over
 // RPC, so the figure is the coordinator's own cost (plus RPC), without HTTP or the edge Worker.
-const DRIVER = (entry) => `
-import { RateLimiter } from ${JSON.stringify(entry)};
+// With ?local=N it instead runs the edge middleware's own steps N times for a read with a token
+// (three keys, all under threshold), to price the limiter's CPU per request apart from noise.
+const DRIVER = (root) => `
+import { RateLimiter } from ${JSON.stringify(join(root, "durable-objects", "rate-limiter.ts"))};
+import { decide } from ${JSON.stringify(join(root, "shared", "rate-limit", "claim.ts"))};
+import { LocalCounters } from ${JSON.stringify(join(root, "shared", "rate-limit", "local-counter.ts"))};
+import { loadRateLimitSettings } from ${JSON.stringify(join(root, "shared", "rate-limit", "policy.ts"))};
+import { clientIp, limitKeys, routeClass } from ${JSON.stringify(join(root, "shared", "rate-limit", "subjects.ts"))};
 export { RateLimiter };
+const settings = loadRateLimitSettings({ RATE_LIMIT_TOKEN: "100000000/60s", RATE_LIMIT_IP: "100000000/60s", RATE_LIMIT_READ: "100000000/60s" });
+const counters = new LocalCounters();
 export default {
   async fetch(request, env) {
     const u = new URL(request.url);
+    const local = Number(u.searchParams.get("local") ?? 0);
+    if (local > 0) {
+      let allowed = 0;
+      for (let i = 0; i < local; i++) {
+        const keys = limitKeys(settings, routeClass(request.method, "/npm/rl-bench"), { tokenId: "tok" + (i % 8), ip: clientIp(request.headers, true) });
+        const v = await decide(keys, { counters, region: "us-east", claimFraction: 0.1, failClosed: false, coordinatorFor: () => { throw new Error("unused"); } });
+        if (v.allowed) allowed++;
+      }
+      return Response.json({ allowed, denied: local - allowed });
+    }
     const total = Number(u.searchParams.get("n") ?? 0), keys = Number(u.searchParams.get("keys") ?? 1);
     const concurrency = Number(u.searchParams.get("c") ?? 1), limit = Number(u.searchParams.get("limit") ?? 1e9);
     const run = u.searchParams.get("run") ?? "x";
@@ -119,7 +137,7 @@ export default {
 async function measureCoordinator() {
   const dir = mkdtempSync(join(tmpdir(), "pkgedge-rl-bench-"));
   onCleanup(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(join(dir, "driver.ts"), DRIVER(join(projectRoot, "durable-objects", "rate-limiter.ts")));
+  writeFileSync(join(dir, "driver.ts"), DRIVER(projectRoot));
   writeFileSync(join(dir, "wrangler.toml"), [
     'name = "pkgedge-rl-bench"', 'main = "driver.ts"', 'compatibility_date = "2026-08-01"', 'compatibility_flags = ["nodejs_compat"]',
     "[[durable_objects.bindings]]", 'name = "RATE_LIMITER"', 'class_name = "RateLimiter"',
@@ -171,8 +189,24 @@ async function measureCoordinator() {
     rates.sort((a, b) => a - b);
     out.push({ case: k.name, decisionsPerRun: opts.decisions, rates, median: rates[Math.floor(rates.length / 2)], lastRun: last });
   }
+  // The edge side: CPU of the limiter's local path per request, from the time of N runs minus
+  // the time of an empty request (workerd's clock stands still inside pure computation).
+  const timeOne = async (q) => {
+    const t0 = process.hrtime.bigint();
+    await (await fetch(`${base}/?${q}`)).json();
+    return Number(process.hrtime.bigint() - t0) / 1e6;
+  };
+  const perRequestUs = [];
+  const localN = 200_000;
+  for (let r = 0; r < opts.rounds; r++) {
+    const empty = await timeOne("n=0");
+    const busy = await timeOne(`local=${localN}`);
+    perRequestUs.push(round(((busy - empty) * 1000) / localN, 2));
+    log(`local path: ${perRequestUs.at(-1)} µs per request`);
+  }
+  perRequestUs.sort((a, b) => a - b);
   await stop();
-  return out;
+  return { cases: out, localPath: { requestsPerRun: localN, perRequestUs, medianUs: perRequestUs[Math.floor(perRequestUs.length / 2)] } };
 }
 
 try {
@@ -192,7 +226,13 @@ try {
   }
   if (result.coordinator) {
     console.log(`\nRateLimiter decisions per second (RPC from a Worker in the same workerd, ${opts.decisions} per run, median of ${opts.rounds}):\n`);
-    console.log(markdownTable(["case", "decisions/s (median)", "runs"], result.coordinator.map((c) => [c.case, String(c.median), c.rates.join(", ")])));
+    console.log(markdownTable(["case", "decisions/s (median)", "runs"], result.coordinator.cases.map((c) => [c.case, String(c.median), c.rates.join(", ")])));
+    const lp = result.coordinator.localPath;
+    console.log(`\nEdge limiter, local path (3 keys under threshold), CPU per request: ${lp.medianUs} µs (runs: ${lp.perRequestUs.join(", ")})`);
+    if (result.reads) {
+      const off = result.reads[0].medianRps;
+      console.log(`At the "off" rate of ${off} req/s on ${cpus().length} cores that is ${round((lp.medianUs * off) / (cpus().length * 1e4), 2)}% of the CPU.`);
+    }
   }
   console.log(`\nwritten to ${args.out} (${result.seconds} s)`);
 } finally {
