@@ -49,6 +49,14 @@ describe("end-1 GET /v2/", () => {
     await expectOciError(await anonymous.as(basic("pke_not-a-real-token")).request("/v2/"), 401, "UNAUTHORIZED");
     await expectOciError(await anonymous.as(bearer("garbage")).request("/v2/"), 401, "UNAUTHORIZED");
   });
+
+  it("answers 401 to bad credentials on pulls and pushes, rather than treating them as anonymous", async () => {
+    const wrong = anonymous.as(basic("wrong-password"));
+    await expectOciError(await wrong.getManifest("auth/app", "v1"), 401, "UNAUTHORIZED");
+    await expectNothingStored(async () => {
+      await expectOciError(await wrong.pushBlob("auth/app", await content("bad credentials")), 401, "UNAUTHORIZED");
+    });
+  });
 });
 
 describe("GET /v2/token", () => {
@@ -78,6 +86,17 @@ describe("GET /v2/token", () => {
     await expectOciError(await tokenRequest(["repository:auth/app:pull"], basic("wrong")), 401, "UNAUTHORIZED");
   });
 
+  it("grants a read token pull but not push", async () => {
+    const { token } = await createToken({ scopes: ["read"] });
+    const jwt = await bearerToken(["repository:auth/app:pull,push"], basic(token));
+    const client = anonymous.as(bearer(jwt));
+    expect((await client.getManifest("auth/app", "v1")).status).toBe(200);
+    const blob = await content("read token asked for push");
+    const res = await expectNothingStored(() => client.pushBlob("auth/app", blob));
+    expect(res.headers.get("www-authenticate")).toMatch(/error="insufficient_scope"/);
+    await expectOciError(res, 401, "UNAUTHORIZED");
+  });
+
   it("grants only what is allowed: an anonymous push scope yields a token that cannot push", async () => {
     const jwt = await bearerToken(["repository:auth/app:pull,push"]);
     const blob = await content("anonymous push through a token");
@@ -99,7 +118,7 @@ describe("bearer tokens from /v2/token", () => {
     await new Promise((r) => setTimeout(r, 2100));
     await expectOciError(await client.getManifest("auth/app", "v1"), 401, "UNAUTHORIZED");
     await expectOciError(await client.request("/v2/"), 401, "UNAUTHORIZED");
-  });
+  }, 15_000);
 
   it("answer 401 when tampered with", async () => {
     const jwt = await bearerToken(["repository:auth/app:pull,push"], ADMIN);
@@ -208,6 +227,24 @@ describe("anonymous pull", () => {
       const res = await registry.as(bearer(jwt)).getManifest("private/app", "v1");
       expect(res.headers.get("www-authenticate")).toMatch(/error="insufficient_scope"/);
       await expectOciError(res, 401, "UNAUTHORIZED");
+    });
+
+    it("refuses the others anonymously even right after an authorized read filled the caches", async () => {
+      const reader = await clientWithToken({ scopes: ["read"] }, fetch);
+      for (let i = 0; i < 2; i++) {
+        expect((await reader.getManifest("private/app", image.manifest.digest)).status).toBe(200);
+        expect((await reader.getManifest("private/app", "v1")).status).toBe(200);
+        const blob = await reader.getBlob("private/app", image.layers[0]!.digest);
+        expect(blob.status).toBe(200);
+        expect(blob.headers.get("cache-control")).toMatch(/^private\b/);
+        await blob.arrayBuffer();
+      }
+      // The same layer is public in public/app: reading it there must not open it in private/app.
+      expect((await registry.getBlob("public/app", image.layers[0]!.digest)).status).toBe(200);
+      await expectOciError(await registry.getManifest("private/app", image.manifest.digest), 401, "UNAUTHORIZED");
+      await expectOciError(await registry.getManifest("private/app", "v1"), 401, "UNAUTHORIZED");
+      await expectOciError(await registry.getBlob("private/app", image.layers[0]!.digest), 401, "UNAUTHORIZED");
+      expect((await registry.headBlob("private/app", image.layers[0]!.digest)).status).toBe(401);
     });
 
     it("serves the others to a token, marked private", async () => {

@@ -139,7 +139,7 @@ describe("end-7 PUT /v2/<name>/manifests/<reference>", () => {
     const large = await manifestOf({ ...image.manifest.json, annotations: { "org.example.filler": filler } });
     expect(large.size).toBeGreaterThan(4 * 1024 * 1024);
     await expectRefused("put/large", "v1", large, 413, "SIZE_INVALID");
-  });
+  }, 20_000);
 
   it("accepts a manifest just under 4 MiB", async () => {
     const image = await randomImage();
@@ -149,7 +149,7 @@ describe("end-7 PUT /v2/<name>/manifests/<reference>", () => {
     const large = await manifestOf({ ...image.manifest.json, annotations: { "org.example.filler": filler } });
     expect(large.size).toBe(4 * 1024 * 1024);
     expect((await oci.putManifest("put/large", "v2", large)).status).toBe(201);
-  });
+  }, 20_000);
 
   it("answers 401 UNAUTHORIZED without credentials and stores nothing", async () => {
     const image = await randomImage();

@@ -45,7 +45,7 @@ describe("end-5 PATCH /v2/<name>/blobs/uploads/<uuid>", () => {
     const pulled = await anonymous.getBlob("chunked/large", blob.digest);
     expect(pulled.headers.get("content-length")).toBe(String(size));
     expect(await bodyDigest(pulled)).toBe(blob.digest);
-  });
+  }, 60_000);
 
   it("accepts chunks without Content-Range (streamed PATCH, as docker sends it)", async () => {
     const blob = await content(randomBytes(3 * 1024 * 1024 + 3));
@@ -89,6 +89,24 @@ describe("end-5 PATCH /v2/<name>/blobs/uploads/<uuid>", () => {
     },
   );
 
+  it.each([
+    ["shorter", 100, "400-999"],
+    ["longer", 600, "400-499"],
+  ])("answers 416 BLOB_UPLOAD_INVALID to a body %s than its Content-Range, and never keeps those bytes", async (_what, length, range) => {
+    const blob = await content(randomBytes(1000));
+    await expectNothingStored(async () => {
+      const location = await oci.openUpload("chunked/range-length");
+      expect((await oci.patchUpload(location, blob.bytes.subarray(0, 400), "0-399")).status).toBe(202);
+      await expectOciError(await oci.patchUpload(location, blob.bytes.subarray(400, 400 + length), range), 416, "BLOB_UPLOAD_INVALID");
+      // pkgedge may keep the session as it was before the chunk, or drop it; nothing in between.
+      const status = await oci.uploadStatus(location);
+      if (status.status === 204) expect(status.headers.get("range")).toBe("0-399");
+      else await expectOciError(status, 404, "BLOB_UPLOAD_UNKNOWN");
+      expect([204, 404]).toContain((await oci.cancelUpload(location)).status);
+    });
+    await expectNoBlob(anonymous, "chunked/range-length", blob.digest);
+  });
+
   it("answers 401 UNAUTHORIZED for a PATCH without credentials", async () => {
     const location = await oci.openUpload("chunked/anonymous-patch");
     await expectOciError(await anonymous.patchUpload(location, new Uint8Array(10), "0-9"), 401, "UNAUTHORIZED");
@@ -108,7 +126,7 @@ describe("end-6 PUT /v2/<name>/blobs/uploads/<uuid>?digest=<digest>", () => {
     });
     await expectNoBlob(anonymous, "chunked/wrong-digest", blob.digest);
     await expectNoBlob(anonymous, "chunked/wrong-digest", wrong.digest);
-  });
+  }, 30_000);
 
   it("answers 400 DIGEST_INVALID for a malformed digest parameter and stores nothing", async () => {
     const blob = await content(randomBytes(1000));

@@ -29,7 +29,7 @@ describe("end-4b POST /v2/<name>/blobs/uploads/?digest=<digest>", () => {
     const pulled = await anonymous.getBlob("mono/large", blob.digest);
     expect(pulled.headers.get("content-length")).toBe(String(blob.size));
     expect(await bodyDigest(pulled)).toBe(blob.digest);
-  });
+  }, 30_000);
 
   it("accepts the same blob twice", async () => {
     const blob = await content("pushed twice");

@@ -69,7 +69,8 @@ describe("end-12a GET /v2/<name>/referrers/<digest>", () => {
     await oci.pushImage("refs/index", "v1", image);
     const part = await pushReferrer("refs/index", image.manifest, SIGNATURE);
     const index = await imageIndex({ manifests: [part], subject: manifestDescriptor(image.manifest), artifactType: "application/vnd.example.bundle" });
-    await oci.pushManifest("refs/index", index.digest, index);
+    const put = await oci.putManifest("refs/index", index.digest, index);
+    expect([put.status, put.headers.get("oci-subject")]).toEqual([201, image.manifest.digest]);
     const { index: listed } = await referrersOf("refs/index", image.manifest.digest);
     expect(listed.manifests).toContainEqual(expect.objectContaining({ mediaType: MEDIA.index, digest: index.digest, size: index.size, artifactType: "application/vnd.example.bundle" }));
   });

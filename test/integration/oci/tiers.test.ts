@@ -106,5 +106,5 @@ describe("request collapsing", () => {
     const states = new Set(responses.map((r) => r.headers.get("x-pkgedge-cache")));
     expect(states.has("MISS")).toBe(true);
     for (const s of states) expect(["MISS", "COALESCED", "L2-HIT", "L1-HIT"]).toContain(s);
-  });
+  }, 30_000);
 });

@@ -94,7 +94,7 @@ describe("DELETE /v2/<name>/blobs/uploads/<uuid> (cancel)", () => {
       await expectOciError(await oci.closeUpload(location, blob.digest), 404, "BLOB_UPLOAD_UNKNOWN");
     });
     await expectNoBlob(anonymous, "sessions/cancel", blob.digest);
-  });
+  }, 30_000);
 
   it("answers 401 UNAUTHORIZED to an anonymous cancel and keeps the session", async () => {
     const location = await openWith(oci, "sessions/cancel-anonymous", randomBytes(10));
