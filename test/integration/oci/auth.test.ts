@@ -82,6 +82,14 @@ describe("GET /v2/token", () => {
     }
   });
 
+  it("answers docker login's request (account, client_id, offline_token)", async () => {
+    const { token } = await createToken({ scopes: ["read"] });
+    const res = await anonymous.request("/v2/token?account=tester&client_id=docker&offline_token=true&service=pkgedge", { headers: { authorization: basic(token) } });
+    expect(res.status).toBe(200);
+    const answer = await res.json<TokenAnswer>();
+    expect((await anonymous.as(bearer(answer.token)).request("/v2/")).status).toBe(200);
+  });
+
   it("answers 401 UNAUTHORIZED for a wrong password", async () => {
     await expectOciError(await tokenRequest(["repository:auth/app:pull"], basic("wrong")), 401, "UNAUTHORIZED");
   });

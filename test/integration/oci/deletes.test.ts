@@ -34,6 +34,30 @@ describe("end-9 DELETE /v2/<name>/manifests/<digest>", () => {
   });
 });
 
+describe("after a delete", () => {
+  it("a manifest pushed again is served again at once", async () => {
+    const image = await randomImage();
+    await oci.pushImage("del/again", "v1", image);
+    expect((await anonymous.getManifest("del/again", image.manifest.digest)).status).toBe(200);
+    expect((await oci.deleteManifest("del/again", image.manifest.digest)).status).toBe(202);
+    expect((await anonymous.getManifest("del/again", image.manifest.digest)).status).toBe(404);
+    await oci.pushManifest("del/again", "v1", image.manifest);
+    expect((await anonymous.getManifest("del/again", image.manifest.digest)).status).toBe(200);
+    expect((await anonymous.getManifest("del/again", "v1")).headers.get("docker-content-digest")).toBe(image.manifest.digest);
+  });
+
+  it("a blob pushed again is served again at once", async () => {
+    const blob = await content(crypto.getRandomValues(new Uint8Array(800)));
+    await oci.pushBlobs("del/blob-again", blob);
+    expect((await anonymous.getBlob("del/blob-again", blob.digest)).status).toBe(200);
+    expect((await oci.deleteBlob("del/blob-again", blob.digest)).status).toBe(202);
+    expect((await anonymous.getBlob("del/blob-again", blob.digest)).status).toBe(404);
+    await oci.pushBlobs("del/blob-again", blob);
+    const res = await anonymous.getBlob("del/blob-again", blob.digest);
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(blob.bytes);
+  });
+});
+
 describe("end-9 DELETE /v2/<name>/manifests/<tag>", () => {
   it("answers 202 and removes only the tag", async () => {
     const image = await randomImage();

@@ -58,6 +58,37 @@ describe("end-7 PUT /v2/<name>/manifests/<reference>", () => {
     expect((await oci.putManifest("put/no-layers", "v1", manifest)).status).toBe(201);
   });
 
+  it("accepts a manifest without a mediaType field, typed by its Content-Type", async () => {
+    const image = await randomImage();
+    await oci.pushBlobs("put/no-media-type", image.config, ...image.layers);
+    const { mediaType: _dropped, ...json } = image.manifest.json;
+    const bare = await manifestOf(json, MEDIA.manifest);
+    expect((await oci.putManifest("put/no-media-type", "v1", bare)).status).toBe(201);
+    const res = await anonymous.getManifest("put/no-media-type", "v1");
+    expect(res.headers.get("content-type")).toBe(MEDIA.manifest);
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(bare.bytes);
+  });
+
+  it("accepts a 128-character tag with upper case, dots and dashes", async () => {
+    const image = await randomImage();
+    await oci.pushBlobs("put/long-tag", image.config, ...image.layers);
+    const tag = `V1.2-rc_${"x".repeat(120)}`;
+    expect(tag).toHaveLength(128);
+    expect((await oci.putManifest("put/long-tag", tag, image.manifest)).status).toBe(201);
+    expect((await anonymous.getManifest("put/long-tag", tag)).status).toBe(200);
+  });
+
+  it("moves a tag on re-push and keeps the old manifest by digest", async () => {
+    const v1 = await randomImage();
+    const v2 = await randomImage();
+    await oci.pushImage("put/move", "latest", v1);
+    await oci.pushImage("put/move", "latest", v2);
+    expect((await anonymous.getManifest("put/move", "latest")).headers.get("docker-content-digest")).toBe(v2.manifest.digest);
+    expect((await anonymous.getManifest("put/move", v1.manifest.digest)).status).toBe(200);
+    // Re-pushing the very same manifest to the same tag is a no-op that still answers 201.
+    expect((await oci.putManifest("put/move", "latest", v2.manifest)).status).toBe(201);
+  });
+
   it("answers 400 MANIFEST_INVALID for a body that is not JSON", async () => {
     const body = await content("{ not json");
     await expectRefused("put/invalid", "v1", { ...body, mediaType: MEDIA.manifest, json: {} }, 400, "MANIFEST_INVALID");

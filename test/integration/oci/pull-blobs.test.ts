@@ -64,6 +64,18 @@ describe("end-2 GET /v2/<name>/blobs/<digest>", () => {
     expect(head.status).toBe(404);
   });
 
+  it("serves a blob at once after it was asked for before it was pushed", async () => {
+    const blob = await content(randomBytes(3000));
+    await oci.pushBlobs("pull/later", await content("the repository exists"));
+    for (const region of ["us-east", "eu-west"]) {
+      await expectOciError(await anonymous.inRegion(region).getBlob("pull/later", blob.digest), 404, "BLOB_UNKNOWN");
+    }
+    await oci.pushBlobs("pull/later", blob);
+    for (const region of ["us-east", "eu-west"]) {
+      expect(await bodyDigest(await anonymous.inRegion(region).getBlob("pull/later", blob.digest)), region).toBe(blob.digest);
+    }
+  });
+
   it("answers 404 BLOB_UNKNOWN for a blob that lives only in another repository", async () => {
     // Otherwise anyone could read a private repository's layers through a public one.
     const blob = await content(randomBytes(2000));

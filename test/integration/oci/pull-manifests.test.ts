@@ -83,6 +83,25 @@ describe("end-3 GET /v2/<name>/manifests/<reference>", () => {
     expect((await anonymous.headManifest("pull/known", "v2")).status).toBe(404);
   });
 
+  it("does not serve a manifest by digest from a repository it was not pushed to", async () => {
+    const image = await randomImage();
+    await oci.pushImage("pull/mine", "v1", image);
+    await oci.pushImage("pull/yours", "v1", await randomImage());
+    await expectOciError(await anonymous.getManifest("pull/yours", image.manifest.digest), 404, "MANIFEST_UNKNOWN");
+  });
+
+  it("serves a tag at once in every region after it was asked for before it existed", async () => {
+    const image = await randomImage();
+    await oci.pushImage("pull/later", "v1", image);
+    for (const region of ["us-east", "eu-west", "ap-south"]) {
+      await expectOciError(await anonymous.inRegion(region).getManifest("pull/later", "v2"), 404, "MANIFEST_UNKNOWN");
+    }
+    await oci.pushManifest("pull/later", "v2", image.manifest);
+    for (const region of ["us-east", "eu-west", "ap-south"]) {
+      expect((await anonymous.inRegion(region).getManifest("pull/later", "v2")).status, region).toBe(200);
+    }
+  });
+
   it("answers 404 NAME_UNKNOWN for a repository that was never pushed", async () => {
     await expectOciError(await anonymous.getManifest("pull/never-pushed", "latest"), 404, "NAME_UNKNOWN");
   });
