@@ -2,7 +2,7 @@
 // once) make them: no lost tags or repositories, one writer per upload session, consistent tags.
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  bodyDigest, content, expectOciError, imageManifest, locationPath, OciClient, publisher, randomBytes, randomImage,
+  bodyDigest, content, expectOciError, imageManifest, locationPath, OciClient, ociKeys, publisher, randomBytes, randomImage,
 } from "../../helpers/oci";
 
 let oci: OciClient;
@@ -47,8 +47,14 @@ describe("concurrent writes", () => {
   });
 
   it("the same blob pushed 10 times at once is stored once, whole", async () => {
+    // What one push of a blob adds to R2 (in a repository of its own), to compare with.
+    const keys0 = await ociKeys();
+    await oci.pushBlobs("conc/single-blob", await content(randomBytes(600_000)));
+    const keys1 = await ociKeys();
     const blob = await content(randomBytes(600_000));
     const answers = await Promise.all(Array.from({ length: 10 }, () => oci.pushBlob("conc/same-blob", blob)));
+    // No copies left behind by the pushes that lost the race.
+    expect((await ociKeys()).length - keys1.length).toBe(keys1.length - keys0.length);
     expect(answers.map((r) => r.status)).toEqual(answers.map(() => 201));
     const pulled = await anonymous.getBlob("conc/same-blob", blob.digest);
     expect(pulled.headers.get("content-length")).toBe(String(blob.size));

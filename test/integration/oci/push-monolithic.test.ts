@@ -31,10 +31,14 @@ describe("end-4b POST /v2/<name>/blobs/uploads/?digest=<digest>", () => {
     expect(await bodyDigest(pulled)).toBe(blob.digest);
   }, 30_000);
 
-  it("accepts the same blob twice", async () => {
+  it("accepts the same blob twice, storing nothing more the second time", async () => {
     const blob = await content("pushed twice");
     expect((await oci.pushBlob("mono/twice", blob)).status).toBe(201);
-    expect((await oci.pushBlob("mono/twice", blob)).status).toBe(201);
+    await expectNothingStored(async () => {
+      expect((await oci.pushBlob("mono/twice", blob)).status).toBe(201);
+      const location = await oci.openUpload("mono/twice");
+      expect((await oci.closeUpload(location, blob.digest, blob.bytes)).status).toBe(201);
+    });
     expect(await bodyDigest(await anonymous.getBlob("mono/twice", blob.digest))).toBe(blob.digest);
   });
 
