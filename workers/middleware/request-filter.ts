@@ -36,7 +36,8 @@ export function bodyClass(protocol: Protocol, method: string, path: string, conf
       return method === "PUT" && !path.startsWith("/npm/-/") ? { limit: config.maxPublishBytes } : { limit: config.maxRequestBodyBytes };
     case "oci":
       // Blob uploads (end-4a/4b, end-5, end-6) are streamed into R2 multipart parts.
-      if (/\/blobs\/uploads\/?/.test(path)) return "streamed";
+      // Anchored at the end: a repository may itself be named `.../blobs/uploads/...`.
+      if (/\/blobs\/uploads\/[^/]*$/.test(path)) return "streamed";
       if (method === "PUT" && /\/manifests\/[^/]+$/.test(path)) {
         return { limit: config.ociMaxManifestBytes };
       }
