@@ -1,5 +1,5 @@
 // Auth as OCI clients meet it: the end-1 challenge, the token endpoint, bearer token expiry and
-// tampering, insufficient scope, DENIED for scoped pkgedge tokens, per-repository anonymous pull.
+// tampering, insufficient scope, DENIED for scoped pkgedge tokens (anonymous pull: anonymous-pull.test.ts).
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   ADMIN, API_VERSION, basic, bearerToken, CHALLENGE, clientWithToken, content, expectNoBlob, expectNothingStored,
@@ -186,89 +186,5 @@ describe("pkgedge tokens", () => {
     await expectOciError(await team.getManifest("auth/app", "v1"), 403, "DENIED");
     await expectOciError(await team.getBlob("auth/app", image.config.digest), 403, "DENIED");
     await expectOciError(await team.tags("auth/app"), 403, "DENIED");
-  });
-});
-
-describe("anonymous pull", () => {
-  it("answers 401 UNAUTHORIZED to every anonymous write", async () => {
-    const blob = await content("anonymous");
-    await expectNothingStored(async () => {
-      await expectOciError(await anonymous.pushBlob("auth/anon", blob), 401, "UNAUTHORIZED");
-      await expectOciError(await anonymous.startUpload("auth/anon"), 401, "UNAUTHORIZED");
-      await expectOciError(await anonymous.putManifest("auth/app", "v2", image.manifest), 401, "UNAUTHORIZED");
-    });
-  });
-
-  it("needs a token everywhere when ANONYMOUS_READ=false", async () => {
-    const registry = new OciClient(workerWith({ ANONYMOUS_READ: "false" }));
-    await expectOciError(await registry.getManifest("auth/app", "v1"), 401, "UNAUTHORIZED");
-    await expectOciError(await registry.getBlob("auth/app", image.config.digest), 401, "UNAUTHORIZED");
-    const reader = await clientWithToken({ scopes: ["read"] }, registry.fetch);
-    const res = await reader.getManifest("auth/app", "v1");
-    expect(res.status).toBe(200);
-    expect(res.headers.get("cache-control")).toMatch(/^private\b/);
-  });
-
-  describe("limited by OCI_ANONYMOUS_PULL to some repositories", () => {
-    const fetch = workerWith({ OCI_ANONYMOUS_PULL: "public/*,library/alpine" });
-    const registry = new OciClient(fetch);
-    beforeAll(async () => {
-      for (const name of ["public/app", "library/alpine", "private/app"]) await oci.pushImage(name, "v1", image);
-    });
-
-    it("serves the matching repositories anonymously and publicly cacheable", async () => {
-      for (const name of ["public/app", "library/alpine"]) {
-        const res = await registry.getManifest(name, image.manifest.digest);
-        expect(res.status).toBe(200);
-        expect(res.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
-      }
-    });
-
-    it("answers 401 to anonymous pulls of the others", async () => {
-      await expectOciError(await registry.getManifest("private/app", "v1"), 401, "UNAUTHORIZED");
-      await expectOciError(await registry.getBlob("private/app", image.config.digest), 401, "UNAUTHORIZED");
-      await expectOciError(await registry.tags("private/app"), 401, "UNAUTHORIZED");
-    });
-
-    it("gives an anonymous token no pull on the others", async () => {
-      const jwt = await bearerToken(["repository:private/app:pull"], undefined, fetch);
-      const res = await registry.as(bearer(jwt)).getManifest("private/app", "v1");
-      expect(res.headers.get("www-authenticate")).toMatch(/error="insufficient_scope"/);
-      await expectOciError(res, 401, "UNAUTHORIZED");
-    });
-
-    it("refuses the others anonymously even right after an authorized read filled the caches", async () => {
-      const reader = await clientWithToken({ scopes: ["read"] }, fetch);
-      for (let i = 0; i < 2; i++) {
-        expect((await reader.getManifest("private/app", image.manifest.digest)).status).toBe(200);
-        expect((await reader.getManifest("private/app", "v1")).status).toBe(200);
-        const blob = await reader.getBlob("private/app", image.layers[0]!.digest);
-        expect(blob.status).toBe(200);
-        expect(blob.headers.get("cache-control")).toMatch(/^private\b/);
-        await blob.arrayBuffer();
-      }
-      // The same layer is public in public/app: reading it there must not open it in private/app.
-      expect((await registry.getBlob("public/app", image.layers[0]!.digest)).status).toBe(200);
-      await expectOciError(await registry.getManifest("private/app", image.manifest.digest), 401, "UNAUTHORIZED");
-      await expectOciError(await registry.getManifest("private/app", "v1"), 401, "UNAUTHORIZED");
-      await expectOciError(await registry.getBlob("private/app", image.layers[0]!.digest), 401, "UNAUTHORIZED");
-      expect((await registry.headBlob("private/app", image.layers[0]!.digest)).status).toBe(401);
-    });
-
-    it("serves the others to a token, marked private", async () => {
-      const reader = await clientWithToken({ scopes: ["read"] }, fetch);
-      const res = await reader.getManifest("private/app", image.manifest.digest);
-      expect(res.status).toBe(200);
-      expect(res.headers.get("cache-control")).toBe("private, max-age=31536000, immutable");
-    });
-
-    it("lists only the anonymously pullable repositories in the anonymous catalog", async () => {
-      const { repositories } = await (await registry.catalog()).json<{ repositories: string[] }>();
-      expect(repositories).toContain("public/app");
-      expect(repositories).toContain("library/alpine");
-      expect(repositories).not.toContain("private/app");
-      const reader = await clientWithToken({ scopes: ["read"] }, fetch);
-      expect((await (await reader.catalog()).json<{ repositories: string[] }>()).repositories).toContain("private/app");
-    });
   });
 });
