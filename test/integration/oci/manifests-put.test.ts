@@ -152,6 +152,28 @@ describe("end-7 PUT /v2/<name>/manifests/<reference>", () => {
     expect(JSON.stringify(answer.errors[0]!.detail)).toContain(absent.manifest.digest);
   });
 
+  it("answers 400 MANIFEST_BLOB_UNKNOWN for an index whose child is a blob, not a manifest", async () => {
+    const image = await randomImage();
+    await oci.pushBlobs("put/index-blob", image.config, ...image.layers);
+    // The child's bytes were pushed as a blob: the index still names no manifest this repository has.
+    await oci.pushBlobs("put/index-blob", image.manifest);
+    const index = await imageIndex({ manifests: [image.manifest] });
+    await expectRefused("put/index-blob", "multi", index, 400, "MANIFEST_BLOB_UNKNOWN");
+  });
+
+  it("answers 400 for a descriptor with a malformed digest, storing nothing", async () => {
+    const image = await randomImage();
+    await oci.pushBlobs("put/bad-descriptor", image.config, ...image.layers);
+    const json = { ...image.manifest.json, layers: [{ mediaType: MEDIA.layer, digest: "sha256:not-hex", size: 3 }] };
+    const bad = await manifestOf(json);
+    const res = await expectNothingStored(() => oci.putManifest("put/bad-descriptor", "v1", bad));
+    expect(res.status).toBe(400);
+    const code = (await res.clone().json<{ errors: Array<{ code: string }> }>()).errors[0]!.code;
+    expect(["MANIFEST_INVALID", "DIGEST_INVALID"]).toContain(code);
+    await expectOciError(res, 400, code as "MANIFEST_INVALID");
+    await expectNoManifest(anonymous, "put/bad-descriptor", "v1");
+  });
+
   it("answers 400 DIGEST_INVALID when the digest reference does not match the body", async () => {
     const image = await randomImage();
     await oci.pushBlobs("put/digest-mismatch", image.config, ...image.layers);

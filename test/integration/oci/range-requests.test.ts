@@ -48,6 +48,21 @@ describe("end-2 GET /v2/<name>/blobs/<digest> with Range", () => {
     await expectPartial(res, blob, 10, 19);
   });
 
+  it("answers ranges of a blob too large for the shield, streamed from the origin", async () => {
+    // Blobs above SHIELD_MAX_OBJECT_BYTES are not kept at L2 and stream through.
+    const streamed = new OciClient(workerWith({ SHIELD_MAX_OBJECT_BYTES: String(64 * 1024) }));
+    const big = await content(randomBytes(300_000));
+    await oci.pushBlobs("range/big", big);
+    for (const [range, start, end] of [["bytes=100000-100099", 100000, 100099], ["bytes=-10", 299990, 299999]] as const) {
+      for (let i = 0; i < 2; i++) await expectPartial(await streamed.getBlob("range/big", big.digest, { headers: { range } }), big, start, end);
+    }
+    for (let i = 0; i < 2; i++) {
+      const whole = await streamed.getBlob("range/big", big.digest);
+      expect([whole.status, whole.headers.get("content-length")]).toEqual([200, String(big.size)]);
+      expect(new Uint8Array(await whole.arrayBuffer())).toEqual(big.bytes);
+    }
+  });
+
   it("serves the whole blob with 200 after partial reads", async () => {
     const res = await reader.getBlob("range/app", blob.digest);
     expect(res.status).toBe(200);

@@ -2,7 +2,7 @@
 // seen at once in every region, and a herd of cold pulls of one layer costs one origin read.
 import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { bodyDigest, content, OciClient, publisher, randomBytes, randomImage } from "../../helpers/oci";
+import { bodyDigest, content, imageManifest, manifestDescriptor, OciClient, publisher, randomBytes, randomImage } from "../../helpers/oci";
 import { BASE, workerWith } from "../../helpers/worker";
 
 const REGIONS = ["us-east", "eu-west", "ap-south"];
@@ -84,6 +84,40 @@ describe("mutable tags", () => {
     for (const region of REGIONS) expect((await reader.inRegion(region).getManifest("tiers/deleted-tag", "v1")).status).toBe(200);
     expect((await oci.deleteManifest("tiers/deleted-tag", "v1")).status).toBe(202);
     for (const region of REGIONS) expect((await reader.inRegion(region).getManifest("tiers/deleted-tag", "v1")).status, region).toBe(404);
+  });
+});
+
+describe("listings", () => {
+  it("a new tag is in the tag list at once in every region", async () => {
+    const image = await randomImage();
+    await oci.pushImage("tiers/list", "a", image);
+    for (const region of REGIONS) {
+      for (let i = 0; i < 2; i++) expect((await (await reader.inRegion(region).tags("tiers/list")).json<{ tags: string[] }>()).tags).toEqual(["a"]);
+    }
+    await oci.pushManifest("tiers/list", "b", image.manifest);
+    for (const region of REGIONS) {
+      expect((await (await reader.inRegion(region).tags("tiers/list")).json<{ tags: string[] }>()).tags, region).toEqual(["a", "b"]);
+    }
+  });
+
+  it("a new referrer is listed at once in every region", async () => {
+    const image = await randomImage();
+    await oci.pushImage("tiers/refs", "v1", image);
+    const referrersIn = async (region: string) =>
+      (await (await reader.inRegion(region).referrers("tiers/refs", image.manifest.digest)).json<{ manifests: unknown[] }>()).manifests.length;
+    for (const region of REGIONS) for (let i = 0; i < 2; i++) expect(await referrersIn(region)).toBe(0);
+    const config = await content("{}");
+    await oci.pushBlobs("tiers/refs", config);
+    const sig = await imageManifest({ config, configMediaType: "application/vnd.oci.empty.v1+json", layers: [], artifactType: "application/vnd.example.sig", subject: manifestDescriptor(image.manifest) });
+    await oci.pushManifest("tiers/refs", sig.digest, sig);
+    for (const region of REGIONS) expect(await referrersIn(region), region).toBe(1);
+  });
+
+  it("a new repository is in the catalog at once in every region", async () => {
+    const names = async (region: string) => (await (await reader.inRegion(region).catalog()).json<{ repositories: string[] }>()).repositories;
+    for (const region of REGIONS) for (let i = 0; i < 2; i++) expect(await names(region)).not.toContain("tiers/new-repo");
+    await oci.pushImage("tiers/new-repo", "v1", await randomImage());
+    for (const region of REGIONS) expect(await names(region), region).toContain("tiers/new-repo");
   });
 });
 
