@@ -11,10 +11,15 @@ import { workerWith } from "../../helpers/worker";
 let oci: OciClient;
 const anonymous = new OciClient();
 let image: Image;
+let flowImage: Image;
+const blobForFlow = { bytes: new TextEncoder().encode("docker token flow"), digest: "", size: 17 };
 beforeAll(async () => {
   oci = await publisher();
   image = await randomImage();
   await oci.pushImage("auth/app", "v1", image);
+  flowImage = await randomImage();
+  await oci.pushImage("auth/flow", "gone", flowImage);
+  blobForFlow.digest = (await content(blobForFlow.bytes)).digest;
 });
 
 const bearer = (token: string) => `Bearer ${token}`;
@@ -155,6 +160,38 @@ describe("bearer tokens from /v2/token", () => {
     expect(challenge).toMatch(/error="insufficient_scope"/);
     expect(challenge).toMatch(/scope="repository:auth\/other:[a-z,]*push/);
     await expectOciError(res, 401, "UNAUTHORIZED");
+  });
+});
+
+describe("the docker token flow", () => {
+  /** The scope a 401 challenge asks for (`scope="..."`), as a client reads it. */
+  function challengedScope(res: Response): string {
+    const m = /scope="([^"]+)"/.exec(res.headers.get("www-authenticate") ?? "");
+    expect(m, `challenge ${res.headers.get("www-authenticate")}`).not.toBeNull();
+    return m![1]!;
+  }
+
+  it.each([
+    ["a blob push", (c: OciClient) => c.pushBlob("auth/flow", blobForFlow)],
+    ["a manifest delete", (c: OciClient) => c.deleteManifest("auth/flow", "gone")],
+    ["a blob delete", (c: OciClient) => c.deleteBlob("auth/flow", flowImage.config.digest)],
+  ])("a token for the scope a challenge names lets %s through", async (_what, write) => {
+    const { token } = await createToken({ scopes: ["publish"] });
+    // Start as a client does: with a pull token, then follow the challenge.
+    const pullOnly = await bearerToken(["repository:auth/flow:pull"], basic(token));
+    const refused = await write(anonymous.as(bearer(pullOnly)));
+    expect(refused.status).toBe(401);
+    const scope = challengedScope(refused);
+    expect(scope).toMatch(/^repository:auth\/flow:/);
+    const granted = await bearerToken([scope], basic(token));
+    expect([201, 202]).toContain((await write(anonymous.as(bearer(granted)))).status);
+  });
+
+  it("a token for `*` (what skopeo asks for to delete) may delete", async () => {
+    const { token } = await createToken({ scopes: ["publish"] });
+    const all = await bearerToken(["repository:auth/flow:*"], basic(token));
+    await oci.pushImage("auth/flow", "star", await randomImage());
+    expect((await anonymous.as(bearer(all)).deleteManifest("auth/flow", "star")).status).toBe(202);
   });
 });
 
