@@ -141,4 +141,21 @@ describe("request collapsing", () => {
     expect(states.has("MISS")).toBe(true);
     for (const s of states) expect(["MISS", "COALESCED", "L2-HIT", "L1-HIT"]).toContain(s);
   }, 30_000);
+
+  it("50 concurrent pulls of a cold tag, then of its digest, make one origin read each", async () => {
+    const image = await randomImage();
+    await oci.pushImage("tiers/herd-manifest", "v1", image);
+    const labels = { region: "ap-south", kind: "metadata" };
+    const pullAll = async (reference: string) => {
+      const responses = await Promise.all(Array.from({ length: 50 }, () =>
+        exports.default.fetch(`${BASE}/v2/tiers/herd-manifest/manifests/${reference}`, { headers: { "x-pkgedge-region": "ap-south" } })));
+      const digests = await Promise.all(responses.map((r) => bodyDigest(r)));
+      expect(new Set(digests)).toEqual(new Set([image.manifest.digest]));
+    };
+    const before = await metric("pkgedge_origin_fetches_total", labels);
+    await pullAll("v1");
+    expect(await metric("pkgedge_origin_fetches_total", labels)).toBe(before + 1);
+    await pullAll(image.manifest.digest);
+    expect(await metric("pkgedge_origin_fetches_total", labels)).toBe(before + 2);
+  }, 30_000);
 });
