@@ -38,6 +38,15 @@ describe("end-11 POST /v2/<name>/blobs/uploads/?mount=<digest>&from=<other>", ()
     expect(await bodyDigest(await anonymous.getBlob("mount/fallback", blob.digest))).toBe(blob.digest);
   });
 
+  it("answers 202 when the blob was deleted from `from`", async () => {
+    const blob = await content(randomBytes(700));
+    await oci.pushBlobs("mount/deleted-source", blob);
+    expect((await oci.deleteBlob("mount/deleted-source", blob.digest)).status).toBe(202);
+    const res = await oci.mount("mount/after-delete", blob.digest, "mount/deleted-source");
+    expect(res.status).toBe(202);
+    expect((await anonymous.getBlob("mount/after-delete", blob.digest)).status).toBe(404);
+  });
+
   it("answers 202 when `from` was never pushed", async () => {
     const blob = await content("mount from nowhere");
     const res = await oci.mount("mount/nowhere", blob.digest, "mount/does-not-exist");

@@ -1,6 +1,6 @@
 // end-9 and end-10: deleting manifests (by digest or only a tag) and blobs; reads see it at once.
 import { beforeAll, describe, expect, it } from "vitest";
-import { clientWithToken, content, expectOciError, OciClient, publisher, randomImage } from "../../helpers/oci";
+import { clientWithToken, content, expectNothingStored, expectOciError, OciClient, publisher, randomImage } from "../../helpers/oci";
 
 let oci: OciClient;
 const anonymous = new OciClient();
@@ -97,6 +97,15 @@ describe("end-10 DELETE /v2/<name>/blobs/<digest>", () => {
     const other = await anonymous.getBlob("del/blob-b", blob.digest);
     expect(other.status).toBe(200);
     expect(new Uint8Array(await other.arrayBuffer())).toEqual(blob.bytes);
+  });
+
+  it("a manifest naming a deleted blob is refused with MANIFEST_BLOB_UNKNOWN", async () => {
+    const image = await randomImage();
+    await oci.pushBlobs("del/blob-then-manifest", image.config, ...image.layers);
+    expect((await oci.deleteBlob("del/blob-then-manifest", image.layers[0]!.digest)).status).toBe(202);
+    await expectNothingStored(async () => {
+      await expectOciError(await oci.putManifest("del/blob-then-manifest", "v1", image.manifest), 400, "MANIFEST_BLOB_UNKNOWN");
+    });
   });
 
   it("answers 404 BLOB_UNKNOWN for a blob that is not there", async () => {
