@@ -43,6 +43,21 @@ describe("immutable content", () => {
     expect(await cacheState(second)).toBe("L1-HIT");
   });
 
+  it("a blob too large for the shield is an L1 hit on its second read, with its length", async () => {
+    // Above SHIELD_MAX_OBJECT_BYTES a blob streams from the origin instead of being kept at L2.
+    const streamed = new OciClient(workerWith({ SHIELD_MAX_OBJECT_BYTES: String(64 * 1024) }));
+    const blob = await content(randomBytes(200_000));
+    await oci.pushBlobs("tiers/big-blob", blob);
+    for (const expected of ["MISS", "L1-HIT"]) {
+      const res = await streamed.getBlob("tiers/big-blob", blob.digest);
+      expect([res.status, res.headers.get("x-pkgedge-cache")]).toEqual([200, expected]);
+      expect(res.headers.get("content-length"), expected).toBe(String(blob.size));
+      expect(await bodyDigest(res)).toBe(blob.digest);
+      const head = await streamed.headBlob("tiers/big-blob", blob.digest);
+      expect(head.headers.get("content-length"), `HEAD after ${expected}`).toBe(String(blob.size));
+    }
+  });
+
   it("a manifest by digest is an L1 hit on its second read", async () => {
     const image = await randomImage();
     await oci.pushImage("tiers/manifest", "v1", image);
