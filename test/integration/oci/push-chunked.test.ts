@@ -1,7 +1,7 @@
 // end-4a + end-5 + end-6: chunked uploads of any chunk size, in order, with or without Content-Range.
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  bodyDigest, content, expectNoBlob, expectNothingStored, expectOciError, locationPath, OciClient, publisher, randomBytes,
+  bodyDigest, content, expectNoBlob, expectNothingStored, expectOciError, locationPath, OciClient, publisher, randomBytes, withQuery,
 } from "../../helpers/oci";
 
 let oci: OciClient;
@@ -60,6 +60,20 @@ describe("end-5 PATCH /v2/<name>/blobs/uploads/<uuid>", () => {
     const { put } = await oci.pushBlobChunked("chunked/last-in-put", blob, { chunkSize: 1024 * 1024, lastInPut: true });
     expect(put.status).toBe(201);
     expect(await bodyDigest(await anonymous.getBlob("chunked/last-in-put", blob.digest))).toBe(blob.digest);
+  });
+
+  it("accepts a closing PUT whose last chunk carries its Content-Range", async () => {
+    const blob = await content(randomBytes(5000));
+    const location = await oci.openUpload("chunked/put-range");
+    const patch = await oci.patchUpload(location, blob.bytes.subarray(0, 3000), "0-2999");
+    expect(patch.status).toBe(202);
+    const put = await oci.request(withQuery(locationPath(patch), { digest: blob.digest }), {
+      method: "PUT",
+      headers: { "content-type": "application/octet-stream", "content-range": "3000-4999" },
+      body: blob.bytes.subarray(3000),
+    });
+    expect(put.status).toBe(201);
+    expect(await bodyDigest(await anonymous.getBlob("chunked/put-range", blob.digest))).toBe(blob.digest);
   });
 
   it("answers 416 BLOB_UPLOAD_INVALID for an out-of-order chunk and keeps the session where it was", async () => {
