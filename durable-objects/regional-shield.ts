@@ -1,11 +1,17 @@
 // RegionalShield: the L2 cache of one region, one instance per shard of the consistent-hash ring.
 // It keeps metadata and small objects in SQLite, collapses concurrent misses for a key into one
-// origin read, and streams large objects through to every waiter without storing them.
+// origin read, streams large objects through to every waiter, remembers "not found" briefly,
+// serves stale copies while revalidating (lazy invalidation) or while the origin is failing, and
+// as a hot key's replica loads from the key's owner shard instead of the origin.
 import { DurableObject } from "cloudflare:workers";
+import { RegistryError } from "../shared/errors";
 import { ObjectStore, type OriginObject } from "../shared/origin";
-import type { ObjectMeta, ShieldAnswer, ShieldPolicy, ShieldStats, TierRequest } from "../shared/tiers/types";
+import type { InvalidationEvent, ObjectMeta, ShieldAnswer, ShieldPolicy, ShieldStats, TierRequest } from "../shared/tiers/types";
 import { Broadcast } from "./broadcast";
-import { ShieldStorage } from "./shield-storage";
+import { RequestRates } from "./request-rates";
+import { ShieldStorage, type StoredObject } from "./shield-storage";
+
+type ShieldStub = DurableObjectStub<RegionalShield>;
 
 type Loaded =
   | { found: false }
@@ -15,9 +21,11 @@ type Loaded =
 export class RegionalShield extends DurableObject<Cloudflare.Env> {
   private readonly storage: ShieldStorage;
   private readonly origin: ObjectStore;
-  private readonly inflight = new Map<string, Promise<Loaded>>();
-  /** Bumped by invalidate(): a load that started before it must not store what it read. */
-  private readonly generations = new Map<string, number>();
+  /** Origin reads in progress, joinable by concurrent requests for the same key. */
+  private readonly inflight = new Map<string, { load: Promise<Loaded>; startedAt: number }>();
+  /** Newest change version seen per key: a load that began before it must not store what it read. */
+  private readonly changes = new Map<string, number>();
+  private readonly rates = new RequestRates();
 
   constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
@@ -27,50 +35,121 @@ export class RegionalShield extends DurableObject<Cloudflare.Env> {
 
   /** Answers one tier request: from storage, by joining a load in flight, or from the origin. */
   async get(req: TierRequest, policy: ShieldPolicy): Promise<ShieldAnswer> {
+    if (policy.shieldFault) throw new RegistryError("ORIGIN_UNAVAILABLE", `shield ${policy.region} unavailable (injected fault)`, { detail: { tier: "shield" } });
+    const rate = this.rates.hit(req.key);
+    const answer = await this.lookup(req, policy);
+    return { ...answer, rate };
+  }
+
+  /** Loads `req` into storage if it is not there yet (prefetch and warming); true if now stored. */
+  async warm(req: TierRequest, policy: ShieldPolicy): Promise<boolean> {
+    if (this.storage.has(req.key)) return true;
+    const answer = await this.lookup(req, policy);
+    if (answer.body instanceof ReadableStream) await answer.body.cancel();
+    return answer.found;
+  }
+
+  /** Applies invalidation events to this shard: hard deletes or soft (stale) marks. */
+  apply(events: InvalidationEvent[], mode: "hard" | "soft", lag?: { at: number }): number {
+    let touched = 0;
+    for (const event of events) {
+      const keys = this.storage.invalidate({ keys: event.keys, tags: event.tags, prefix: event.prefix }, event.version, mode);
+      for (const key of new Set([...event.keys, ...keys])) {
+        if (this.changes.size > 50_000) this.changes.clear();
+        this.changes.set(key, Math.max(this.changes.get(key) ?? 0, event.version));
+        // A read that began before the change must not be joined by later requests.
+        const running = this.inflight.get(key);
+        if (running && running.startedAt <= event.version) this.inflight.delete(key);
+      }
+      touched += keys.length;
+      if (lag) this.storage.recordLag(Math.max(0, lag.at - event.version));
+    }
+    return touched;
+  }
+
+  /**
+   * Drops remembered "not found" answers at once, wherever the change has not arrived yet: a
+   * just-published name must never be hidden while the change travels.
+   */
+  forgetNotFound(keys: string[], version: number): number {
+    for (const key of keys) {
+      const running = this.inflight.get(key);
+      if (running && running.startedAt <= version) this.inflight.delete(key);
+    }
+    return this.storage.forgetNegative(keys);
+  }
+
+  /** The most requested keys of this shard and how to load them (for `/_/warm`). */
+  topRequests(limit: number): Array<{ request: TierRequest; requests: number }> {
+    return this.storage.topRequests(limit);
+  }
+
+  stats(): ShieldStats {
+    return this.storage.stats();
+  }
+
+  private async lookup(req: TierRequest, policy: ShieldPolicy): Promise<Omit<ShieldAnswer, "rate">> {
     const now = Date.now();
     const stored = this.storage.read(req.key, now);
-    if (stored && stored.fresh) {
+    if (stored?.negative) {
+      if (stored.fresh) {
+        this.storage.count("negative_hits");
+        return { found: false, state: "NEGATIVE" };
+      }
+    } else if (stored && stored.fresh && !stored.stale) {
       this.storage.count("hits");
       return { found: true, state: "L2-HIT", meta: stored.meta, body: stored.bytes };
+    } else if (stored?.stale) {
+      // Lazy invalidation (stale-while-revalidate): answer now, refresh once in the background.
+      this.storage.count("stale_served");
+      this.ctx.waitUntil(this.revalidate(req, policy, stored).catch(() => {}));
+      return { found: true, state: "L2-STALE", meta: stored.meta, body: stored.bytes };
     }
 
     const pending = this.inflight.get(req.key);
     if (pending) {
       this.storage.count("coalesced");
-      return this.answer(await pending, "COALESCED", req, policy);
+      return this.answer(await pending.load, "COALESCED", req, policy);
     }
-
-    const load = this.load(req, policy, stored ? { meta: stored.meta, bytes: stored.bytes } : null);
-    this.inflight.set(req.key, load);
-    const forget = () => {
-      if (this.inflight.get(req.key) === load) this.inflight.delete(req.key);
-    };
+    const usable = stored && !stored.negative ? stored : null;
     let loaded: Loaded;
     try {
-      loaded = await load;
+      loaded = await this.collapse(req, this.load(req, policy, usable));
+    } catch (err) {
+      this.storage.count("origin_errors");
+      // stale-if-error (RFC 5861): the last good copy beats an error while it is recent enough.
+      if (usable && now <= usable.expiresAt + policy.staleIfErrorSeconds * 1000) {
+        this.storage.count("stale_served");
+        return { found: true, state: "L2-STALE", meta: usable.meta, body: usable.bytes };
+      }
+      // Tagged as the origin's failure so the edge does not count it against this shield's health.
+      const message = err instanceof RegistryError ? err.message : "origin unavailable, try again";
+      throw new RegistryError("ORIGIN_UNAVAILABLE", message, { retryAfter: 1, detail: { tier: "origin" }, cause: err });
+    }
+    return this.answer(loaded, usable ? "REVALIDATED" : "MISS", req, policy);
+  }
+
+  /** Registers a load so concurrent requests for the key join it instead of reading again. */
+  private async collapse(req: TierRequest, load: Promise<Loaded>): Promise<Loaded> {
+    this.inflight.set(req.key, { load, startedAt: Date.now() });
+    const forget = () => {
+      if (this.inflight.get(req.key)?.load === load) this.inflight.delete(req.key);
+    };
+    try {
+      const loaded = await load;
+      // A broadcast stays joinable until its stream ends; stored objects are served from SQLite.
+      if ("broadcast" in loaded) void loaded.broadcast.ended.then(forget);
+      else forget();
+      return loaded;
     } catch (err) {
       forget();
       throw err;
     }
-    // A broadcast stays joinable until its stream ends; stored objects are served from SQLite.
-    if ("broadcast" in loaded) void loaded.broadcast.ended.then(forget);
-    else forget();
-    return this.answer(loaded, stored ? "REVALIDATED" : "MISS", req, policy);
   }
 
-  /** Drops keys so the next request reads the origin again. Returns how many were stored. */
-  invalidate(keys: string[]): number {
-    let removed = 0;
-    for (const key of keys) {
-      this.generations.set(key, (this.generations.get(key) ?? 0) + 1);
-      this.inflight.delete(key);
-      removed += this.storage.delete(key);
-    }
-    return removed;
-  }
-
-  stats(): ShieldStats {
-    return this.storage.stats();
+  private async revalidate(req: TierRequest, policy: ShieldPolicy, stale: StoredObject): Promise<void> {
+    if (this.inflight.has(req.key)) return;
+    await this.collapse(req, this.load(req, policy, stale));
   }
 
   private answer(loaded: Loaded, state: ShieldAnswer["state"], req: TierRequest, policy: ShieldPolicy): ShieldAnswer | Promise<ShieldAnswer> {
@@ -82,38 +161,60 @@ export class RegionalShield extends DurableObject<Cloudflare.Env> {
     const stream = loaded.broadcast.subscribe();
     if (stream) return { found: true, state, meta: loaded.meta, body: stream };
     // Too late to share this read: read the origin again rather than buffer a large object.
-    return this.readThrough(req, policy);
+    return this.load(req, policy, null).then((again) => this.answer(again, "MISS", req, policy));
   }
 
-  private async readThrough(req: TierRequest, policy: ShieldPolicy): Promise<ShieldAnswer> {
-    const loaded = await this.load(req, policy, null);
-    return this.answer(loaded, "MISS", req, policy);
-  }
+  private async load(req: TierRequest, policy: ShieldPolicy, stale: StoredObject | null): Promise<Loaded> {
+    const fetchedAt = Date.now();
+    const expiresAt = req.immutable ? 0 : fetchedAt + policy.ttlSeconds * 1000;
+    const extras = { fetchedAt, tags: req.tags, request: { ...req, via: undefined } };
+    // Store only what was read after every change to the key the shield has heard of.
+    const current = () => fetchedAt > (this.changes.get(req.key) ?? 0);
 
-  private async load(req: TierRequest, policy: ShieldPolicy, stale: { meta: ObjectMeta; bytes: Uint8Array } | null): Promise<Loaded> {
-    const generation = this.generations.get(req.key) ?? 0;
+    if (req.via) return this.loadFromOwner(req, policy, extras, current);
+
     this.storage.count(req.kind === "blob" ? "origin_blob" : "origin_metadata");
-    const expiresAt = req.immutable ? 0 : Date.now() + policy.ttlSeconds * 1000;
+    await injectFaults(policy);
     let obj: OriginObject | "unchanged" | null;
     if (stale) {
       obj = await this.origin.readIfChanged(req.originKey, stale.meta.etag);
       if (obj === "unchanged") {
-        this.storage.touchExpiry(req.key, expiresAt);
-        return { found: true, meta: stale.meta, bytes: stale.bytes };
+        if (current()) this.storage.touchExpiry(req.key, expiresAt, fetchedAt);
+        return { found: true, meta: { ...stale.meta, fetchedAt }, bytes: stale.bytes };
       }
     } else {
       obj = await this.origin.read(req.originKey);
     }
     if (!obj) {
-      this.storage.delete(req.key);
+      if (current()) this.storage.writeNegative(req.key, fetchedAt + policy.negativeTtlSeconds * 1000, extras);
       return { found: false };
     }
-    const meta: ObjectMeta = { size: obj.size, etag: obj.etag, contentType: obj.contentType, ...(obj.digest ? { digest: obj.digest } : {}) };
+    const meta: ObjectMeta = { size: obj.size, etag: obj.etag, contentType: obj.contentType, fetchedAt, ...(obj.digest ? { digest: obj.digest } : {}) };
     if (obj.size > policy.maxStoredBytes) {
       return { found: true, meta, broadcast: new Broadcast(obj.body) };
     }
     const bytes = new Uint8Array(await new Response(obj.body).arrayBuffer());
-    if ((this.generations.get(req.key) ?? 0) === generation) this.storage.write(req.key, meta, bytes, expiresAt, policy.capacityBytes);
+    if (current()) this.storage.write(req.key, meta, bytes, expiresAt, policy.capacityBytes, extras);
     return { found: true, meta, bytes };
+  }
+
+  /** A hot key's replica fills itself from the owner shard, so replication costs no origin reads. */
+  private async loadFromOwner(req: TierRequest, policy: ShieldPolicy, extras: { fetchedAt: number; tags?: string[]; request: TierRequest },
+    current: () => boolean): Promise<Loaded> {
+    const owner = this.env.SHIELD.get(this.env.SHIELD.idFromName(req.via!)) as ShieldStub;
+    const answer = (await owner.get({ ...req, via: undefined }, policy)) as ShieldAnswer;
+    if (!answer.found || !answer.meta || !answer.body) return { found: false };
+    if (answer.body instanceof ReadableStream) return { found: true, meta: answer.meta, broadcast: new Broadcast(answer.body) };
+    const expiresAt = req.immutable ? 0 : extras.fetchedAt + policy.ttlSeconds * 1000;
+    if (current() && answer.state !== "L2-STALE") this.storage.write(req.key, answer.meta, answer.body, expiresAt, policy.capacityBytes, extras);
+    return { found: true, meta: answer.meta, bytes: answer.body };
+  }
+}
+
+/** Dev-only origin faults (zero in production): added latency, then a failure at the given rate. */
+async function injectFaults(policy: ShieldPolicy): Promise<void> {
+  if (policy.originLatencyMs > 0) await new Promise((r) => setTimeout(r, policy.originLatencyMs));
+  if (policy.originFaultRate > 0 && Math.random() < policy.originFaultRate) {
+    throw new RegistryError("ORIGIN_UNAVAILABLE", "origin unavailable (injected fault)", { retryAfter: 1 });
   }
 }

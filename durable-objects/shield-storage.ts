@@ -1,7 +1,7 @@
 // The shield's SQLite tables: cached objects split into chunks (a SQLite row holds at most 2 MB),
 // plus the counters behind the metrics. Schema changes are new migrations, never edits.
 
-import type { ObjectMeta, ShieldStats } from "../shared/tiers/types";
+import type { ObjectMeta, ShieldStats, TierRequest } from "../shared/tiers/types";
 
 const CHUNK_BYTES = 1024 * 1024;
 
@@ -20,14 +20,44 @@ const MIGRATIONS = [
   `ALTER TABLE objects ADD COLUMN last_access INTEGER NOT NULL DEFAULT 0;
    CREATE INDEX objects_by_access ON objects (last_access);`,
   `ALTER TABLE objects ADD COLUMN digest TEXT;`,
+  // stale: soft-invalidated (served while revalidating); negative: "not found at the origin";
+  // fetched_at: when the origin read began (newer than an invalidation's version = already has
+  // it); tags for purges; request: how to load it again (warming); requests: popularity.
+  `ALTER TABLE objects ADD COLUMN stale INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE objects ADD COLUMN negative INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE objects ADD COLUMN fetched_at INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE objects ADD COLUMN tags TEXT NOT NULL DEFAULT '';
+   ALTER TABLE objects ADD COLUMN request TEXT;
+   ALTER TABLE objects ADD COLUMN requests INTEGER NOT NULL DEFAULT 0;`,
 ];
 
-export type Counter = "hits" | "misses" | "coalesced" | "origin_metadata" | "origin_blob";
+/** Upper bounds (ms) of the invalidation lag histogram kept in the counters table. */
+export const LAG_BUCKETS_MS = [10, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000];
+
+export type Counter = "hits" | "misses" | "coalesced" | "origin_metadata" | "origin_blob" | "stale_served" | "negative_hits" | "origin_errors";
 
 export interface StoredObject {
   meta: ObjectMeta;
   bytes: Uint8Array;
   fresh: boolean;
+  /** Soft-invalidated: may be served while a revalidation runs. */
+  stale: boolean;
+  /** A remembered "not found" (no bytes). */
+  negative: boolean;
+  expiresAt: number;
+}
+
+export interface WriteExtras {
+  fetchedAt: number;
+  tags?: string[];
+  request?: TierRequest;
+}
+
+/** Which stored keys an invalidation selects (any of them). */
+export interface Selector {
+  keys?: string[];
+  tags?: string[];
+  prefix?: string;
 }
 
 export class ShieldStorage {
@@ -47,8 +77,8 @@ export class ShieldStorage {
 
   read(key: string, now: number): StoredObject | null {
     const row = this.sql
-      .exec<{ etag: string; content_type: string; size: number; chunks: number; expires_at: number; digest: string | null }>(
-        "SELECT etag, content_type, size, chunks, expires_at, digest FROM objects WHERE key = ?", key)
+      .exec<{ etag: string; content_type: string; size: number; chunks: number; expires_at: number; digest: string | null; stale: number; negative: number; fetched_at: number }>(
+        "SELECT etag, content_type, size, chunks, expires_at, digest, stale, negative, fetched_at FROM objects WHERE key = ?", key)
       .toArray()[0];
     if (!row) return null;
     const bytes = new Uint8Array(row.size);
@@ -57,21 +87,24 @@ export class ShieldStorage {
       bytes.set(new Uint8Array(chunk.data), offset);
       offset += chunk.data.byteLength;
     }
-    this.sql.exec("UPDATE objects SET last_access = ? WHERE key = ?", now, key);
+    this.sql.exec("UPDATE objects SET last_access = ?, requests = requests + 1 WHERE key = ?", now, key);
     if (offset !== row.size) {
       // Never serve a torn object; forget it and let the caller refetch.
       this.delete(key);
       return null;
     }
     return {
-      meta: { etag: row.etag, contentType: row.content_type, size: row.size, ...(row.digest ? { digest: row.digest } : {}) },
+      meta: { etag: row.etag, contentType: row.content_type, size: row.size, fetchedAt: row.fetched_at, ...(row.digest ? { digest: row.digest } : {}) },
       bytes,
       fresh: row.expires_at === 0 || row.expires_at > now,
+      stale: row.stale === 1,
+      negative: row.negative === 1,
+      expiresAt: row.expires_at,
     };
   }
 
   /** Stores an object, then evicts least recently used ones while the total exceeds `maxTotalBytes`. */
-  write(key: string, meta: ObjectMeta, bytes: Uint8Array, expiresAt: number, maxTotalBytes = Infinity): void {
+  write(key: string, meta: ObjectMeta, bytes: Uint8Array, expiresAt: number, maxTotalBytes = Infinity, extras: WriteExtras = { fetchedAt: Date.now() }): void {
     this.delete(key);
     const chunks = Math.ceil(bytes.byteLength / CHUNK_BYTES);
     for (let i = 0; i < chunks; i++) {
@@ -79,8 +112,10 @@ export class ShieldStorage {
         bytes.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES));
     }
     this.sql.exec(
-      "INSERT INTO objects (key, etag, content_type, size, chunks, expires_at, stored_at, last_access, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      key, meta.etag, meta.contentType, meta.size, chunks, expiresAt, Date.now(), Date.now(), meta.digest ?? null);
+      `INSERT INTO objects (key, etag, content_type, size, chunks, expires_at, stored_at, last_access, digest, fetched_at, tags, request)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      key, meta.etag, meta.contentType, meta.size, chunks, expiresAt, Date.now(), Date.now(), meta.digest ?? null,
+      extras.fetchedAt, tagList(extras.tags), extras.request ? JSON.stringify(extras.request) : null);
     this.storedBytes += meta.size;
     while (this.storedBytes > maxTotalBytes) {
       const victim = this.sql.exec<{ key: string }>(
@@ -90,8 +125,72 @@ export class ShieldStorage {
     }
   }
 
-  touchExpiry(key: string, expiresAt: number): void {
-    this.sql.exec("UPDATE objects SET expires_at = ? WHERE key = ?", expiresAt, key);
+  /** Remembers that the origin has no such object, until `expiresAt`. */
+  writeNegative(key: string, expiresAt: number, extras: WriteExtras): void {
+    this.delete(key);
+    this.sql.exec(
+      `INSERT INTO objects (key, etag, content_type, size, chunks, expires_at, stored_at, last_access, negative, fetched_at, tags, request)
+       VALUES (?, '', '', 0, 0, ?, ?, ?, 1, ?, ?, ?)`,
+      key, expiresAt, Date.now(), Date.now(), extras.fetchedAt, tagList(extras.tags), extras.request ? JSON.stringify(extras.request) : null);
+  }
+
+  /** A revalidation found the copy unchanged: fresh again from `fetchedAt`. */
+  touchExpiry(key: string, expiresAt: number, fetchedAt = Date.now()): void {
+    this.sql.exec("UPDATE objects SET expires_at = ?, stale = 0, fetched_at = ? WHERE key = ?", expiresAt, fetchedAt, key);
+  }
+
+  /**
+   * Applies an invalidation to every stored key it selects that was read from the origin before
+   * `version`: hard deletes, soft marks stale (a remembered "not found" is always deleted, since
+   * serving it stale could hide what was just published). Returns the keys it touched.
+   */
+  invalidate(selector: Selector, version: number, mode: "hard" | "soft"): string[] {
+    const touched: string[] = [];
+    const rows: Array<{ key: string; negative: number }> = [];
+    for (const key of selector.keys ?? []) {
+      rows.push(...this.sql.exec<{ key: string; negative: number }>("SELECT key, negative FROM objects WHERE key = ? AND fetched_at < ?", key, version).toArray());
+    }
+    for (const tag of selector.tags ?? []) {
+      rows.push(...this.sql.exec<{ key: string; negative: number }>(
+        "SELECT key, negative FROM objects WHERE instr(tags, ?) > 0 AND fetched_at < ?", `|${tag}|`, version).toArray());
+    }
+    if (selector.prefix) {
+      rows.push(...this.sql.exec<{ key: string; negative: number }>(
+        "SELECT key, negative FROM objects WHERE substr(key, 1, ?) = ? AND fetched_at < ?", selector.prefix.length, selector.prefix, version).toArray());
+    }
+    for (const row of rows) {
+      if (touched.includes(row.key)) continue;
+      touched.push(row.key);
+      if (mode === "hard" || row.negative === 1) this.delete(row.key);
+      else this.sql.exec("UPDATE objects SET stale = 1 WHERE key = ?", row.key);
+    }
+    return touched;
+  }
+
+  /** Forgets remembered "not found" answers for these keys; returns how many there were. */
+  forgetNegative(keys: string[]): number {
+    let removed = 0;
+    for (const key of keys) removed += this.sql.exec("DELETE FROM objects WHERE key = ? AND negative = 1 RETURNING key", key).toArray().length;
+    return removed;
+  }
+
+  /** The most requested keys and how to load them, for warming another region. */
+  topRequests(limit: number): Array<{ request: TierRequest; requests: number }> {
+    return this.sql
+      .exec<{ request: string; requests: number }>(
+        "SELECT request, requests FROM objects WHERE negative = 0 AND request IS NOT NULL ORDER BY requests DESC LIMIT ?", limit)
+      .toArray()
+      .map((r) => ({ request: JSON.parse(r.request) as TierRequest, requests: r.requests }));
+  }
+
+  has(key: string): boolean {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM objects WHERE key = ? AND negative = 0", key).one().n > 0;
+  }
+
+  recordLag(ms: number): void {
+    this.count("lag_count");
+    this.count("lag_sum", Math.round(ms));
+    for (const le of LAG_BUCKETS_MS) if (ms <= le) this.count(`lag_le_${le}`);
   }
 
   delete(key: string): number {
@@ -102,7 +201,7 @@ export class ShieldStorage {
     return removed;
   }
 
-  count(name: Counter, by = 1): void {
+  count(name: Counter | `lag_${string}`, by = 1): void {
     this.sql.exec(
       "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
       name, by);
@@ -114,15 +213,28 @@ export class ShieldStorage {
       counters.set(row.name, row.value);
     }
     const totals = this.sql
-      .exec<{ n: number; bytes: number }>("SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS bytes FROM objects")
+      .exec<{ n: number; bytes: number }>("SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS bytes FROM objects WHERE negative = 0")
       .one();
     return {
       originFetches: { metadata: counters.get("origin_metadata") ?? 0, blob: counters.get("origin_blob") ?? 0 },
       coalesced: counters.get("coalesced") ?? 0,
+      staleServed: counters.get("stale_served") ?? 0,
+      negativeHits: counters.get("negative_hits") ?? 0,
+      originErrors: counters.get("origin_errors") ?? 0,
+      lag: {
+        buckets: LAG_BUCKETS_MS.map((le) => counters.get(`lag_le_${le}`) ?? 0),
+        count: counters.get("lag_count") ?? 0,
+        sum: counters.get("lag_sum") ?? 0,
+      },
       hits: counters.get("hits") ?? 0,
       misses: counters.get("misses") ?? 0,
       storedObjects: totals.n,
       storedBytes: totals.bytes,
     };
   }
+}
+
+/** Tags stored as `|a|b|` so one tag matches with instr() and no LIKE escaping. */
+function tagList(tags: string[] | undefined): string {
+  return tags && tags.length ? `|${tags.join("|")}|` : "";
 }

@@ -23,6 +23,8 @@ if (fromVar || fromFile) {
     `(copy .dev.vars.example to .dev.vars to keep one across restarts)`,
   ].join("\n");
 }
+// Dev-only knobs (fault injection, propagation delays) need DEV_MODE; wrangler.toml keeps it off.
+if (!args.some((a, i) => args[i - 1] === "--var" && a.startsWith("DEV_MODE:"))) args.push("--var", "DEV_MODE:true");
 const portArg = args.indexOf("--port");
 const port = portArg >= 0 ? args[portArg + 1] : "8787";
 console.log(`\npkgedge dev\n${note}\nCreate a token:  PKGEDGE_ADMIN_TOKEN=<secret> npm run pkgedge -- token create --name me --scopes read,publish${port !== "8787" ? ` --url http://127.0.0.1:${port}` : ""}\n`);

@@ -1,5 +1,6 @@
 // Typed view of the wrangler vars, parsed once per isolate. Every tunable lives in wrangler.toml.
 import { loadRateLimitSettings, type RateLimitSettings } from "./rate-limit/policy";
+import { loadTierSettings, type TierSettings } from "./tiers/settings";
 
 export interface Config {
   regions: string[];
@@ -25,6 +26,8 @@ export interface Config {
   maxRequestBodyBytes: number;
   /** Rate limits (shared/rate-limit/policy.ts): policies per scope, claim fraction, on/off. */
   rateLimit: RateLimitSettings;
+  /** The edge cache engine (shared/tiers/settings.ts): invalidation, staleness, hot keys, failover, prefetch. */
+  tiers: TierSettings;
 }
 
 const cache = new WeakMap<object, Config>();
@@ -66,6 +69,7 @@ export function loadConfig(env: Cloudflare.Env): Config {
     maxHeaderBytes: int(env.MAX_HEADER_BYTES, 16 * 1024, "MAX_HEADER_BYTES"),
     maxRequestBodyBytes: int(env.MAX_REQUEST_BODY_BYTES, 1024 * 1024, "MAX_REQUEST_BODY_BYTES"),
     rateLimit: loadRateLimitSettings(env as unknown as Record<string, unknown>),
+    tiers: loadTierSettings(env as unknown as Record<string, unknown>, regions),
   };
   cache.set(env, config);
   return config;

@@ -5,5 +5,8 @@ declare namespace Cloudflare {
     PKGEDGE_ADMIN_TOKEN?: string;
     /** Key for the OCI bearer tokens /v2/token signs; derived from the admin secret when unset. */
     PKGEDGE_SIGNING_KEY?: string;
+    /** Production L1 purge by tag (shared/tiers/zone-purge.ts): the zone and an API token with Cache Purge. */
+    CF_ZONE_ID?: string;
+    CF_API_TOKEN?: string;
   }
 }

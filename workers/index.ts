@@ -1,5 +1,7 @@
-// wrangler's entry point: the edge Worker and the Durable Object classes it binds.
+// wrangler's entry point: the edge Worker, its queue consumer and the Durable Object classes it binds.
+import type { InvalidationEvent } from "../shared/tiers";
 import { app } from "./app";
+import { consumeInvalidations } from "./invalidations";
 
 export { RegionalShield } from "../durable-objects/regional-shield";
 export { UploadSession } from "../durable-objects/upload-session";
@@ -7,4 +9,5 @@ export { RateLimiter } from "../durable-objects/rate-limiter";
 
 export default {
   fetch: app.fetch,
-} satisfies ExportedHandler<Cloudflare.Env>;
+  queue: consumeInvalidations,
+} satisfies ExportedHandler<Cloudflare.Env, InvalidationEvent>;

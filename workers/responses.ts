@@ -46,7 +46,12 @@ export function servedResponse(c: Context, served: Served, headers: Record<strin
   }
   let body = served.body!;
   if (range) {
-    body = body instanceof Uint8Array ? body.subarray(range.start, range.start + range.length) : slice(body, range.start, range.length);
+    // A stream that is also filling L1 (a tee) must be read to its end: cancelling our branch
+    // would cut the cache write short. An L1 hit's own stream can simply be cancelled.
+    const drain = (rest: Promise<void>) => c.executionCtx.waitUntil(rest);
+    body = body instanceof Uint8Array
+      ? body.subarray(range.start, range.start + range.length)
+      : slice(body, range.start, range.length, served.state === "L1-HIT" ? null : drain);
   }
   if (body instanceof ReadableStream && (served.state !== "L1-HIT" || range)) {
     // Streams relayed from the shield have no known length; a FixedLengthStream makes the
@@ -78,8 +83,12 @@ export function parseRange(header: string | undefined, size: number): { start: n
   return { start, length: last - start + 1 };
 }
 
-/** Bytes [start, start + length) of a stream; the rest of the source is cancelled. */
-function slice(source: ReadableStream<Uint8Array>, start: number, length: number): ReadableStream<Uint8Array> {
+/**
+ * Bytes [start, start + length) of a stream. The rest of the source is cancelled, or, with
+ * `drain`, read and dropped in the background.
+ */
+function slice(source: ReadableStream<Uint8Array>, start: number, length: number,
+  drain: ((rest: Promise<void>) => void) | null): ReadableStream<Uint8Array> {
   const reader = source.getReader();
   let skip = start;
   let left = length;
@@ -103,7 +112,8 @@ function slice(source: ReadableStream<Uint8Array>, start: number, length: number
         if (chunk.byteLength >= left) {
           controller.enqueue(chunk.subarray(0, left));
           controller.close();
-          await reader.cancel();
+          if (drain) drain((async () => { while (!(await reader.read()).done); })().catch(() => {}));
+          else await reader.cancel();
           return;
         }
         left -= chunk.byteLength;

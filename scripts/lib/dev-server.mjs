@@ -56,7 +56,8 @@ export async function startDevServer({ vars = {}, timeoutMs = 60_000, log = fals
   const port = await freePort();
   const persistDir = mkdtempSync(join(tmpdir(), "pkgedge-state-"));
   const adminToken = vars.PKGEDGE_ADMIN_TOKEN ?? `admin-${randomSecret(32)}`;
-  const allVars = { ...vars, PKGEDGE_ADMIN_TOKEN: adminToken };
+  // DEV_MODE unlocks the dev-only knobs (fault injection, propagation delays); never deployed.
+  const allVars = { DEV_MODE: "true", ...vars, PKGEDGE_ADMIN_TOKEN: adminToken };
   const wrangler = join(projectRoot, "node_modules", ".bin", "wrangler");
   const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistDir,
     "--inspector-port", String(await freePort()), "--show-interactive-dev-session=false"];

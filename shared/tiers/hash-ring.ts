@@ -26,6 +26,21 @@ export class HashRing {
 
   /** The node owning `key`: the first virtual node clockwise from the key's hash. */
   pick(key: string): string {
+    return this.owners[this.start(key)]!;
+  }
+
+  /** The first `n` distinct nodes clockwise from the key: its owner, then its replicas. */
+  pickMany(key: string, n: number): string[] {
+    const out: string[] = [];
+    const begin = this.start(key);
+    for (let i = 0; i < this.owners.length && out.length < n; i++) {
+      const owner = this.owners[(begin + i) % this.owners.length]!;
+      if (!out.includes(owner)) out.push(owner);
+    }
+    return out;
+  }
+
+  private start(key: string): number {
     const h = hash64(key);
     let lo = 0;
     let hi = this.points.length;
@@ -34,7 +49,7 @@ export class HashRing {
       if (this.points[mid]! < h) lo = mid + 1;
       else hi = mid;
     }
-    return this.owners[lo === this.points.length ? 0 : lo]!;
+    return lo === this.points.length ? 0 : lo;
   }
 }
 
@@ -43,13 +58,22 @@ const rings = new Map<string, HashRing>();
 /** The name of one shield shard, which is also its Durable Object name. */
 export const shardName = (region: string, index: number) => `${region}/${index}`;
 
-/** The shard of `region` owning `key`; the ring is memoised per isolate. */
-export function shardFor(region: string, shards: number, key: string): string {
+function ringOf(region: string, shards: number): HashRing {
   const ringKey = `${region}/${shards}`;
   let ring = rings.get(ringKey);
   if (!ring) {
     ring = new HashRing(Array.from({ length: shards }, (_, i) => shardName(region, i)));
     rings.set(ringKey, ring);
   }
-  return ring.pick(key);
+  return ring;
+}
+
+/** The shard of `region` owning `key`; the ring is memoised per isolate. */
+export function shardFor(region: string, shards: number, key: string): string {
+  return ringOf(region, shards).pick(key);
+}
+
+/** The owner of `key` followed by the shards that hold replicas of it when it is hot. */
+export function replicasFor(region: string, shards: number, key: string, n: number): string[] {
+  return ringOf(region, shards).pickMany(key, n);
 }

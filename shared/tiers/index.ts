@@ -1,15 +1,24 @@
 // The tiers in order: L1 (this PoP's Cache API) -> L2 (the region's shield shard) -> origin.
 // Protocol adapters hand in opaque keys and, for documents they rewrite per request (packuments
-// with this host's tarball URLs, say), a transform whose output is what L1 keeps.
+// with this host's tarball URLs, say), a transform whose output is what L1 keeps. Routing to a
+// shard honours failover (a degraded region's requests go to its failover region) and hot keys
+// (spread over several shards).
 import type { Config } from "../config";
+import { RegistryError } from "../errors";
 import { COALESCED_HELP, edgeMetrics } from "../metrics";
-import { EdgeCache } from "./edge-cache";
-import { shardFor, shardName } from "./hash-ring";
-import type { CacheState, ObjectMeta, ShieldAnswer, ShieldStats, TierRequest } from "./types";
+import { EdgeCache, NEGATIVE } from "./edge-cache";
+import { replicasFor, shardFor, shardName } from "./hash-ring";
+import { recordOutcome, routeRegion } from "./health";
+import { isHot, observeRate } from "./hot-keys";
+import { applyInRegion, newEvent, type Change } from "./invalidation";
+import { epochOf, fillMayLand, forgetNegativeL1, rememberFill } from "./l1-index";
+import { purgeZoneTags } from "./zone-purge";
+import type { CacheState, ObjectMeta, ShieldAnswer, ShieldPolicy, ShieldStats, TierRequest } from "./types";
 
 type ShieldStub = DurableObjectStub<import("../../durable-objects/regional-shield").RegionalShield>;
 
-export type { CacheState, ObjectKind, ObjectMeta, ShieldStats, TierRequest } from "./types";
+export type { CacheState, InvalidationEvent, ObjectKind, ObjectMeta, ShieldStats, TierRequest } from "./types";
+export type { Change } from "./invalidation";
 
 export interface Served {
   found: boolean;
@@ -24,20 +33,22 @@ export interface Variant {
   render: (bytes: Uint8Array, meta: ObjectMeta) => { bytes: Uint8Array; meta: ObjectMeta };
 }
 
+export interface Purge {
+  keys?: string[];
+  tags?: string[];
+  prefix?: string;
+  mode: "hard" | "soft";
+}
+
 // Concurrent L1 misses for one rendered variant in this isolate share one shield call and one
 // rendering (a 5 MB packument asked for by 20 clients at once is parsed once, not 20 times).
 const rendering = new Map<string, Promise<Served>>();
 // L1 writes in progress in this isolate: one write per key is enough, and concurrent puts of one
 // key would make every teed stream wait for the slowest writer.
 const l1Writes = new Set<string>();
-// Bumped per region and L1 key by invalidate(): a fill that began before an invalidation must
-// neither be joined by later requests nor land in L1 after it.
-// Epochs come from one counter, and a forgotten key reads as the counter's value at the last
-// clear, so bounding the map can only make a fill skip, never let a stale one through.
-const epochs = new Map<string, number>();
-let epochCounter = 0;
-let epochFloor = 0;
-const epochOf = (key: string) => epochs.get(key) ?? epochFloor;
+
+const STALE_HELP = "Responses served from a stale shield copy (lazy invalidation or origin failure).";
+const NEGATIVE_HELP = "Requests answered from a remembered not-found (L1 or shield).";
 
 export class Tiers {
   constructor(
@@ -47,106 +58,131 @@ export class Tiers {
     private readonly waitUntil: (p: Promise<unknown>) => void,
   ) {}
 
-  /** The shield stub that owns `key` in `region`. */
+  private shard(name: string): ShieldStub {
+    return this.env.SHIELD.get(this.env.SHIELD.idFromName(name)) as ShieldStub;
+  }
+
+  /** The shield stub that owns `key` in `region` (no failover or hot-key spreading). */
   shield(key: string, region = this.region): ShieldStub {
     return this.shard(shardFor(region, this.config.shieldShards, key));
   }
 
-  private shard(name: string): ShieldStub {
-    return this.env.SHIELD.get(this.env.SHIELD.idFromName(name)) as ShieldStub;
+  private policy(region: string): ShieldPolicy {
+    const t = this.config.tiers;
+    return {
+      ttlSeconds: this.config.l2MetadataTtl,
+      maxStoredBytes: this.config.shieldMaxObjectBytes,
+      capacityBytes: this.config.shieldCapacityBytes,
+      region,
+      negativeTtlSeconds: t.negativeTtlSeconds,
+      staleIfErrorSeconds: t.staleIfErrorSeconds,
+      originFaultRate: t.originFaultRate,
+      originLatencyMs: t.originLatencyMs,
+      shieldFault: t.shieldFaultRegions.includes(region),
+    };
   }
 
   async get(req: TierRequest, variant?: Variant): Promise<Served> {
     const l1 = await EdgeCache.open(this.region);
     const l1Key = variant?.key ?? req.key;
-    const fillKey = `${this.region}\n${l1Key}`;
-    const epoch = epochOf(fillKey);
+    const epoch = epochOf(this.region, l1Key);
     const hit = await l1.match(l1Key);
+    if (hit === NEGATIVE) {
+      edgeMetrics.inc("pkgedge_negative_hits_total", NEGATIVE_HELP, { region: this.region });
+      return { found: false, state: "NEGATIVE" };
+    }
     if (hit) return { found: true, state: "L1-HIT", meta: hit.meta, body: hit.body };
 
     if (variant) {
-      const collapseKey = `${fillKey}\n${epoch}`;
+      const collapseKey = `${this.region}\n${l1Key}\n${epoch}`;
       const pending = rendering.get(collapseKey);
       if (pending) {
         edgeMetrics.inc("pkgedge_coalesced_total", COALESCED_HELP, { region: this.region });
         const served = await pending;
         return served.found ? { ...served, state: "COALESCED" } : served;
       }
-      const leader = this.renderVariant(l1, req, variant, fillKey, epoch).finally(() => rendering.delete(collapseKey));
+      const leader = this.renderVariant(l1, req, variant, epoch).finally(() => rendering.delete(collapseKey));
       rendering.set(collapseKey, leader);
       return leader;
     }
 
     const answer = await this.askShield(req);
-    if (!answer.found || !answer.meta || !answer.body) return { found: false, state: answer.state };
+    if (!answer.found || !answer.meta || !answer.body) return this.notFound(l1, req, l1Key, epoch, answer);
     let body = answer.body;
-    if (!l1Writes.has(fillKey)) {
+    const fillKey = `${this.region}\n${l1Key}`;
+    // A stale answer is for this request only: L1 would keep it after the shield has moved on.
+    if (answer.state !== "L2-STALE" && !l1Writes.has(fillKey)) {
       let forCache: ReadableStream<Uint8Array> | Uint8Array = body;
       if (body instanceof ReadableStream) [body, forCache] = body.tee();
       l1Writes.add(fillKey);
-      this.fillL1(l1, fillKey, epoch, l1Key, answer.meta, forCache, req.immutable).finally(() => l1Writes.delete(fillKey));
+      this.fillL1(l1, epoch, l1Key, answer.meta, forCache, req).finally(() => l1Writes.delete(fillKey));
     }
     return { found: true, state: answer.state, meta: answer.meta, body };
   }
 
-  private async renderVariant(l1: EdgeCache, req: TierRequest, variant: Variant, fillKey: string, epoch: number): Promise<Served> {
-    const answer = await this.askShield(req);
-    if (!answer.found || !answer.meta || !answer.body) return { found: false, state: answer.state };
-    const source = answer.body instanceof Uint8Array ? answer.body : new Uint8Array(await new Response(answer.body).arrayBuffer());
-    const { bytes, meta } = variant.render(source, answer.meta);
-    void this.fillL1(l1, fillKey, epoch, variant.key, meta, bytes, req.immutable);
-    return { found: true, state: answer.state, meta, body: bytes };
+  /** Asks the shield to hold `req` (prefetch); true once it is stored there. */
+  async warm(req: TierRequest): Promise<boolean> {
+    const route = this.route(req);
+    return this.shard(route.shard).warm({ ...req, ...(route.via ? { via: route.via } : {}) }, this.policy(route.region)) as Promise<boolean>;
   }
 
-  /** Writes L1 in the background unless the key was invalidated since the request began. */
-  private fillL1(l1: EdgeCache, fillKey: string, epoch: number, key: string, meta: ObjectMeta,
-    body: ReadableStream<Uint8Array> | Uint8Array, immutable: boolean): Promise<void> {
-    const job = (async () => {
-      if (epochOf(fillKey) !== epoch) {
-        if (body instanceof ReadableStream) await body.cancel();
-        return;
-      }
-      await l1.put(key, meta, body, immutable, this.config.l1MetadataTtl);
-      // An invalidation that arrived while we were writing wins.
-      if (epochOf(fillKey) !== epoch) await l1.delete(key);
-    })().catch(logCacheError);
-    this.waitUntil(job);
-    return job;
+  /** Warms `region`'s shields with explicit requests; resolves to how many are now stored. */
+  async warmRegion(region: string, requests: TierRequest[]): Promise<boolean[]> {
+    return Promise.all(requests.map((req) =>
+      (this.shard(shardFor(region, this.config.shieldShards, req.key)).warm(req, this.policy(region)) as Promise<boolean>).catch(() => false)));
   }
 
-  private askShield(req: TierRequest): Promise<ShieldAnswer> {
-    const policy = {
-      ttlSeconds: this.config.l2MetadataTtl,
-      maxStoredBytes: this.config.shieldMaxObjectBytes,
-      capacityBytes: this.config.shieldCapacityBytes,
-    };
-    return this.shield(req.key).get(req, policy) as Promise<ShieldAnswer>;
+  /** The most requested keys of a region's shields (for warming another region). */
+  async topRequests(region: string, limit: number): Promise<Array<{ request: TierRequest; requests: number }>> {
+    const lists = await Promise.all(Array.from({ length: this.config.shieldShards }, (_, i) =>
+      this.shard(shardName(region, i)).topRequests(limit) as Promise<Array<{ request: TierRequest; requests: number }>>));
+    return lists.flat().sort((a, b) => b.requests - a.requests).slice(0, limit);
   }
 
   /**
-   * Forgets keys after a write: in every region's shield, and in L1 of this PoP (and, in dev
-   * where one process plays every region, in every region's L1). Other PoPs' L1 entries for
-   * mutable metadata expire within L1_METADATA_TTL.
+   * After a write: the change applies here at once (so the writer reads its own write, and a
+   * just-published name is never hidden by a remembered 404), then travels to every region.
    */
-  async invalidate(shieldKeys: string[], l1Keys: string[]): Promise<void> {
-    const regions = this.config.regions;
-    await Promise.all(regions.flatMap((region) => {
-      // One call per shard that owns any of the keys.
-      const byShard = Map.groupBy(shieldKeys, (key) => shardFor(region, this.config.shieldShards, key));
-      return [...byShard].map(([shard, keys]) => this.shard(shard).invalidate(keys));
+  async publish(change: Change): Promise<void> {
+    const event = newEvent(change, this.region);
+    await Promise.all([
+      applyInRegion(this.env, this.config, this.region, [event], { mode: "hard", l1: true }),
+      this.forgetNotFoundElsewhere(event.keys, event.l1Keys ?? event.keys, event.version),
+    ]);
+    await this.enqueue(event);
+  }
+
+  /**
+   * Other regions learn of a change through the queue, but a remembered "not found" there would
+   * hide a just-published name until then: those few entries are dropped now, in every region's
+   * shields (and, in dev, every region's L1; other PoPs' L1 keeps one for NEGATIVE_TTL_SECONDS
+   * at most).
+   */
+  private async forgetNotFoundElsewhere(keys: string[], l1Keys: string[], version: number): Promise<void> {
+    const regions = this.config.regions.filter((r) => r !== this.region);
+    await Promise.all(regions.map(async (region) => {
+      const byShard = Map.groupBy(keys, (key) => shardFor(region, this.config.shieldShards, key));
+      await Promise.all([...byShard].map(([shard, list]) => this.shard(shard).forgetNotFound(list, version)));
+      if (this.config.devRegionHeader) await forgetNegativeL1(region, l1Keys);
     }));
-    const l1Regions = this.config.devRegionHeader ? regions : [this.region];
-    if (epochs.size > 50_000) {
-      epochs.clear();
-      epochFloor = ++epochCounter;
+  }
+
+  /** `/_/purge`: by key, tag or prefix, hard or soft, in every region (and, when configured, by tag in every PoP's L1). */
+  async purge(purge: Purge): Promise<string> {
+    const event = newEvent({ keys: purge.keys ?? [], tags: purge.tags, prefix: purge.prefix }, this.region, purge.mode);
+    await applyInRegion(this.env, this.config, this.region, [event], { mode: purge.mode, l1: true });
+    await this.enqueue(event);
+    if (purge.tags?.length) this.waitUntil(purgeZoneTags(this.env, purge.tags));
+    return event.id;
+  }
+
+  private async enqueue(event: ReturnType<typeof newEvent>): Promise<void> {
+    try {
+      await this.env.INVALIDATIONS.send(event);
+    } catch (err) {
+      // The write stands; other regions then converge by expiry (L2_METADATA_TTL) instead.
+      console.error("invalidation event not queued", event.id, err instanceof Error ? err.message : "unknown");
     }
-    for (const region of l1Regions) {
-      for (const key of l1Keys) epochs.set(`${region}\n${key}`, ++epochCounter);
-    }
-    await Promise.all(l1Regions.map(async (region) => {
-      const l1 = await EdgeCache.open(region);
-      await Promise.all(l1Keys.map((k) => l1.delete(k)));
-    }));
   }
 
   /** Stats of every shard of every region, for /_/metrics. */
@@ -160,6 +196,86 @@ export class Tiers {
     }
     return Promise.all(jobs);
   }
+
+  private async notFound(l1: EdgeCache, req: TierRequest, l1Key: string, epoch: number, answer: ShieldAnswer): Promise<Served> {
+    if (answer.state === "NEGATIVE") edgeMetrics.inc("pkgedge_negative_hits_total", NEGATIVE_HELP, { region: this.region });
+    const ttl = Math.min(this.config.tiers.negativeTtlSeconds, this.config.l1MetadataTtl);
+    if (epochOf(this.region, l1Key) === epoch) {
+      rememberFill(this.region, l1Key, req.tags);
+      this.waitUntil(l1.putNegative(l1Key, ttl, req.tags).catch(logCacheError));
+    }
+    return { found: false, state: answer.state };
+  }
+
+  private async renderVariant(l1: EdgeCache, req: TierRequest, variant: Variant, epoch: number): Promise<Served> {
+    const answer = await this.askShield(req);
+    if (!answer.found || !answer.meta || !answer.body) return this.notFound(l1, req, variant.key, epoch, answer);
+    const source = answer.body instanceof Uint8Array ? answer.body : new Uint8Array(await new Response(answer.body).arrayBuffer());
+    const rendered = variant.render(source, answer.meta);
+    const bytes = rendered.bytes;
+    const meta = { ...rendered.meta, ...(answer.meta.fetchedAt ? { fetchedAt: answer.meta.fetchedAt } : {}) };
+    if (answer.state !== "L2-STALE") void this.fillL1(l1, epoch, variant.key, meta, bytes, req);
+    return { found: true, state: answer.state, meta, body: bytes };
+  }
+
+  /** Writes L1 in the background unless the key was invalidated since the request began. */
+  private fillL1(l1: EdgeCache, epoch: number, key: string, meta: ObjectMeta, body: ReadableStream<Uint8Array> | Uint8Array, req: TierRequest): Promise<void> {
+    const job = (async () => {
+      if (!fillMayLand(this.region, key, epoch, meta.fetchedAt)) {
+        if (body instanceof ReadableStream) await body.cancel();
+        return;
+      }
+      rememberFill(this.region, key, req.tags, meta.fetchedAt);
+      await l1.put(key, meta, body, req.immutable, this.config.l1MetadataTtl, req.tags);
+      // An invalidation that arrived while we were writing wins (unless this copy already has it).
+      if (!fillMayLand(this.region, key, epoch, meta.fetchedAt)) await l1.delete(key);
+    })().catch(logCacheError);
+    this.waitUntil(job);
+    return job;
+  }
+
+  /** Which shard answers `req`: failover first, then hot-key spreading. */
+  private route(req: TierRequest): { region: string; shard: string; via?: string; spread: number; probe: boolean } {
+    const { region, probe } = routeRegion(this.region, this.config.tiers);
+    const t = this.config.tiers;
+    if (!isHot(region, req.key)) return { region, shard: shardFor(region, this.config.shieldShards, req.key), spread: 1, probe };
+    const replicas = replicasFor(region, this.config.shieldShards, req.key, t.hotKeyReplicas);
+    const pick = Math.floor(Math.random() * replicas.length);
+    return { region, shard: replicas[pick]!, ...(pick > 0 ? { via: replicas[0]! } : {}), spread: replicas.length, probe };
+  }
+
+  private async askShield(req: TierRequest): Promise<ShieldAnswer> {
+    const route = this.route(req);
+    try {
+      return await this.call(route.region, route.shard, route.via, route.spread, req);
+    } catch (err) {
+      const failover = this.config.tiers.failover[this.region];
+      // A shield that failed (not the origin behind it) is worth one try in the failover region.
+      if (!isShieldFailure(err) || !failover || route.region === failover) throw err;
+      return this.call(failover, shardFor(failover, this.config.shieldShards, req.key), undefined, 1, req);
+    }
+  }
+
+  private async call(region: string, shard: string, via: string | undefined, spread: number, req: TierRequest): Promise<ShieldAnswer> {
+    const started = Date.now();
+    try {
+      const answer = (await this.shard(shard).get({ ...req, ...(via ? { via } : {}) }, this.policy(region))) as ShieldAnswer;
+      recordOutcome(region, true, Date.now() - started, this.config.tiers);
+      observeRate(region, req.key, answer.rate, spread, this.config.tiers);
+      if (answer.state === "L2-STALE") edgeMetrics.inc("pkgedge_stale_served_total", STALE_HELP, { region: this.region });
+      return answer;
+    } catch (err) {
+      recordOutcome(region, !isShieldFailure(err), Date.now() - started, this.config.tiers);
+      throw err;
+    }
+  }
+}
+
+/** Origin failures are reported by a healthy shield; anything else means the shield itself failed. */
+function isShieldFailure(err: unknown): boolean {
+  const detail = (err as { detail?: { tier?: string } } | null)?.detail;
+  if (detail?.tier === "origin") return false;
+  return !(err instanceof RegistryError) || detail?.tier === "shield";
 }
 
 function logCacheError(err: unknown): void {

@@ -3,7 +3,7 @@
 export type ObjectKind = "metadata" | "blob";
 
 /** How a response was produced; sent to clients as `x-pkgedge-cache`. */
-export type CacheState = "L1-HIT" | "L2-HIT" | "REVALIDATED" | "MISS" | "COALESCED";
+export type CacheState = "L1-HIT" | "L2-HIT" | "L2-STALE" | "REVALIDATED" | "MISS" | "COALESCED" | "NEGATIVE";
 
 export interface TierRequest {
   /** Identity of the object in the shield (protocol-chosen, opaque to the tiers). */
@@ -13,6 +13,10 @@ export interface TierRequest {
   kind: ObjectKind;
   /** Immutable objects (by version or digest) are cached forever; the rest expire and revalidate. */
   immutable: boolean;
+  /** Purge tags (a package, a scope, an OCI repository): `/_/purge` can drop every key carrying one. */
+  tags?: string[];
+  /** Set for a hot key's replica shard: load from this (owner) shard instead of the origin. */
+  via?: string;
 }
 
 /** How the shield treats one request: chosen at the edge from the wrangler vars. */
@@ -23,6 +27,16 @@ export interface ShieldPolicy {
   maxStoredBytes: number;
   /** Total bytes one shield shard keeps before evicting the least recently used objects. */
   capacityBytes: number;
+  /** The region asking (labels its metrics). */
+  region: string;
+  /** How long "not found at the origin" is remembered. */
+  negativeTtlSeconds: number;
+  /** How long past expiry the last good copy may be served when the origin fails. */
+  staleIfErrorSeconds: number;
+  /** Dev-only fault injection (zero in production). */
+  originFaultRate: number;
+  originLatencyMs: number;
+  shieldFault: boolean;
 }
 
 export interface ObjectMeta {
@@ -31,6 +45,8 @@ export interface ObjectMeta {
   contentType: string;
   /** Content digest (`sha256:<hex>`) when the origin recorded one, e.g. what an OCI tag points at. */
   digest?: string;
+  /** When the shield's origin read of this copy began: a copy is newer than any change before it. */
+  fetchedAt?: number;
 }
 
 export interface ShieldAnswer {
@@ -39,11 +55,37 @@ export interface ShieldAnswer {
   meta?: ObjectMeta;
   /** Small objects come back whole; large ones as a stream shared with concurrent waiters. */
   body?: Uint8Array | ReadableStream<Uint8Array>;
+  /** Requests per second this shard saw for the key lately (hot-key detection at the edge). */
+  rate?: number;
+}
+
+/**
+ * A change at the origin, applied by every region's shields (and, in dev, L1). `version` is the
+ * time the write committed: a shield copy read from the origin after it already has the change,
+ * so duplicated or late events are harmless and never bring older data back.
+ */
+export interface InvalidationEvent {
+  id: string;
+  version: number;
+  keys: string[];
+  /** L1 keys to drop (renderings differ from shield keys). Defaults to `keys`. */
+  l1Keys?: string[];
+  tags?: string[];
+  prefix?: string;
+  /** "auto" follows each region's strategy; purges choose hard or soft explicitly. */
+  mode: "auto" | "hard" | "soft";
+  /** Region that made the change (it applies it at once, before the event travels). */
+  from: string;
 }
 
 export interface ShieldStats {
   originFetches: { metadata: number; blob: number };
   coalesced: number;
+  staleServed: number;
+  negativeHits: number;
+  originErrors: number;
+  /** Invalidation lag histogram recorded by this shard: bucket upper bound (ms) -> count, plus sum. */
+  lag: { buckets: number[]; count: number; sum: number };
   hits: number;
   misses: number;
   storedObjects: number;

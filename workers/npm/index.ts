@@ -57,7 +57,7 @@ async function servePackument(c: Context, name: string): Promise<Response> {
   }
   if (renderedOrigins.size < 32) renderedOrigins.add(origin);
   const served = await c.get("tiers").get(
-    { key: packumentCacheKey(name), originKey: packumentObject(name), kind: "metadata", immutable: false },
+    { key: packumentCacheKey(name), originKey: packumentObject(name), kind: "metadata", immutable: false, tags: purgeTags(name) },
     {
       key: packumentVariantKey(name, form, origin),
       render: (bytes, meta) => {
@@ -78,7 +78,7 @@ async function servePackument(c: Context, name: string): Promise<Response> {
 
 async function serveTarball(c: Context, name: string, file: string): Promise<Response> {
   if (!versionFromTarball(name, file)) throw notFound(`tarball ${file} not found`);
-  const served = await c.get("tiers").get({ key: tarballCacheKey(name, file), originKey: tarballObject(name, file), kind: "blob", immutable: true });
+  const served = await c.get("tiers").get({ key: tarballCacheKey(name, file), originKey: tarballObject(name, file), kind: "blob", immutable: true, tags: purgeTags(name) });
   if (!served.found) throw notFound(`tarball ${name}/-/${file} not found`);
   return servedResponse(c, served, {
     "content-type": "application/octet-stream",
@@ -86,14 +86,20 @@ async function serveTarball(c: Context, name: string, file: string): Promise<Res
   });
 }
 
+/** Purge tags of a package: its name, and its scope for scoped names. */
+function purgeTags(name: string): string[] {
+  return name.startsWith("@") ? [`npm:${name}`, `npm:${name.split("/")[0]}`] : [`npm:${name}`];
+}
+
 /**
  * After any write: forget the packument in every shield and every rendering at L1, and the
  * tarballs of versions the write removed (cached as immutable, they would outlive an unpublish).
  */
-async function invalidatePackument(c: Context, name: string, removedVersions: string[] = []): Promise<void> {
-  const tarballs = removedVersions.map((v) => tarballCacheKey(name, tarballFile(name, v)));
+async function invalidatePackument(c: Context, name: string, removedVersions: string[] = [], addedFiles: string[] = []): Promise<void> {
+  // Removed versions' tarballs are cached as immutable; added ones may be remembered as 404s.
+  const tarballs = [...removedVersions.map((v) => tarballFile(name, v)), ...addedFiles].map((f) => tarballCacheKey(name, f));
   const l1Keys = [...renderedOrigins].flatMap((o) => [packumentVariantKey(name, "full", o), packumentVariantKey(name, "abbreviated", o)]);
-  await c.get("tiers").invalidate([packumentCacheKey(name), ...tarballs], [...l1Keys, ...tarballs]);
+  await c.get("tiers").publish({ keys: [packumentCacheKey(name), ...tarballs], l1Keys: [...l1Keys, ...tarballs] });
 }
 
 async function readPackument(c: Context, name: string): Promise<Packument> {
@@ -152,7 +158,7 @@ const deleteTarball = async (c: Context) => {
   if (stored?.doc.versions[version]) throw new RegistryError("CONFLICT", `${name}@${version} is still published; unpublish the version first`);
   await store(c).delete(tarballObject(name, file));
   recordAudit(c, { action: "npm.tarball.delete", target: name, detail: { file } });
-  await c.get("tiers").invalidate([tarballCacheKey(name, file)], [tarballCacheKey(name, file)]);
+  await c.get("tiers").publish({ keys: [tarballCacheKey(name, file)] });
   return c.json({ ok: true });
 };
 npm.delete("/:scope{@[^/]+}/:name/-/:file/-rev/:rev", deleteTarball);
@@ -186,7 +192,7 @@ const putPackument = async (c: Context) => {
   if (hasTarballs) {
     const doc = await publish(store(c), name, body, actorOf(c));
     recordAudit(c, { action: "npm.publish", target: name, detail: { versions: Object.keys(body.versions ?? {}), rev: doc._rev } });
-    await invalidatePackument(c, name);
+    await invalidatePackument(c, name, [], Object.keys(body.versions ?? {}).map((v) => tarballFile(name, v)));
     return c.json({ ok: true, id: name, rev: doc._rev }, 201);
   }
   const { doc, removed } = await updateMetadata(store(c), name, body, actorOf(c), c.get("config").unpublishWindowHours);

@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import { recordAudit } from "../audit";
 import { cacheControl, servedResponse } from "../responses";
 import { isAnonymousPull } from "./auth";
-import { authorizedRepository, invalidate, repositories } from "./context";
+import { authorizedRepository, invalidate, purgeTags, repositories } from "./context";
 import { ociError } from "./errors";
 import { blobCacheKey, repoBlobObject } from "./keys";
 import { parseDigest } from "./names";
@@ -11,7 +11,7 @@ import { parseDigest } from "./names";
 export async function getBlob(c: Context): Promise<Response> {
   const name = authorizedRepository(c, "pull");
   const { digest } = parseDigest(c.req.param("digest"));
-  const served = await c.get("tiers").get({ key: blobCacheKey(name, digest), originKey: repoBlobObject(name, digest), kind: "blob", immutable: true });
+  const served = await c.get("tiers").get({ key: blobCacheKey(name, digest), originKey: repoBlobObject(name, digest), kind: "blob", immutable: true, tags: purgeTags(name) });
   if (!served.found) throw ociError("BLOB_UNKNOWN", `blob ${digest} is not in ${name}`, { detail: { digest } });
   return servedResponse(c, served, {
     "content-type": "application/octet-stream",

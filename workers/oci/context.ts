@@ -16,7 +16,10 @@ export function authorizedRepository(c: Context, action: OciAction): string {
 export const objectStore = (c: Context) => new ObjectStore(c.env.BLOBS);
 export const repositories = (c: Context) => new RepositoryStore(objectStore(c));
 
-/** Forgets cache keys in every region's shield and in L1 (they are the same keys at both tiers). */
+/** A change to these cache keys: applied in this region now, in every other via the queue. */
 export function invalidate(c: Context, keys: string[]): Promise<void> {
-  return keys.length ? c.get("tiers").invalidate(keys, keys) : Promise.resolve();
+  return keys.length ? c.get("tiers").publish({ keys }) : Promise.resolve();
 }
+
+/** Purge tag of a repository (`/_/purge` with tags: ["oci:team/app"]). */
+export const purgeTags = (name: string) => [`oci:${name}`];

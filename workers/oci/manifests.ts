@@ -5,7 +5,7 @@ import { readBodyLimited } from "../../shared/http/body";
 import { recordAudit } from "../audit";
 import { cacheControl, servedResponse } from "../responses";
 import { isAnonymousPull } from "./auth";
-import { authorizedRepository, invalidate, repositories } from "./context";
+import { authorizedRepository, invalidate, purgeTags, repositories } from "./context";
 import { ociError } from "./errors";
 import { manifestCacheKey, manifestObject, tagCacheKey, tagObject } from "./keys";
 import { parseManifest, referrerDescriptor } from "./manifest";
@@ -21,8 +21,8 @@ export async function getManifest(c: Context): Promise<Response> {
   const ref = parseReference(c.req.param("reference") ?? "");
   const byDigest = ref.kind === "digest";
   const served = byDigest
-    ? await c.get("tiers").get({ key: manifestCacheKey(name, ref.digest.digest), originKey: manifestObject(name, ref.digest.digest), kind: "metadata", immutable: true })
-    : await c.get("tiers").get({ key: tagCacheKey(name, ref.tag), originKey: tagObject(name, ref.tag), kind: "metadata", immutable: false });
+    ? await c.get("tiers").get({ key: manifestCacheKey(name, ref.digest.digest), originKey: manifestObject(name, ref.digest.digest), kind: "metadata", immutable: true, tags: purgeTags(name) })
+    : await c.get("tiers").get({ key: tagCacheKey(name, ref.tag), originKey: tagObject(name, ref.tag), kind: "metadata", immutable: false, tags: purgeTags(name) });
   if (!served.found || !served.meta) {
     if (!(await repositories(c).repositoryExists(name))) throw ociError("NAME_UNKNOWN", `repository ${name} not found`, { detail: { name } });
     throw ociError("MANIFEST_UNKNOWN", `manifest ${byDigest ? ref.digest.digest : ref.tag} not found in ${name}`);
@@ -61,7 +61,8 @@ export async function putManifest(c: Context): Promise<Response> {
     bytes,
     ...(parsed.subject ? { subject: parsed.subject, referrer: referrerDescriptor(parsed, digest, bytes.byteLength) } : {}),
   }, tag);
-  if (tag) await invalidate(c, [tagCacheKey(name, tag)]);
+  // The digest key too: a pull before this push may be remembered as not found.
+  await invalidate(c, [manifestCacheKey(name, digest), ...(tag ? [tagCacheKey(name, tag)] : [])]);
   recordAudit(c, { action: "oci.manifest.push", target: `${name}@${digest}`, detail: { ...(tag ? { tag } : {}), mediaType: parsed.mediaType } });
   return c.body(null, 201, {
     location: `/v2/${name}/manifests/${digest}`,

@@ -5,9 +5,9 @@
 import type { Context } from "hono";
 import { BlobWriter, newUpload, type UploadState } from "../../shared/origin";
 import { requireRepositoryAccess } from "./auth";
-import { authorizedRepository, objectStore, repositories } from "./context";
+import { authorizedRepository, invalidate, objectStore, repositories } from "./context";
 import { ociError } from "./errors";
-import { dataObject } from "./keys";
+import { blobCacheKey, dataObject } from "./keys";
 import { parseContentRange, parseDigest, parseRepositoryName, type Digest } from "./names";
 
 const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -53,6 +53,8 @@ async function complete(c: Context, name: string, writer: BlobWriter, state: Upl
     throw ociError("DIGEST_INVALID", `content digest ${result.digest} does not match ${digest.digest}`, { detail: { expected: digest.digest, actual: result.digest } });
   }
   await repositories(c).commitBlob(name, digest.digest, state.key);
+  // A pull (or a client's existence check) before the push may be remembered as not found.
+  await invalidate(c, [blobCacheKey(name, digest.digest)]);
 }
 
 /** POST /v2/<name>/blobs/uploads/: mount, monolithic upload, or a new session. */
@@ -71,7 +73,10 @@ export async function startUpload(c: Context): Promise<Response> {
     } catch {
       mayPull = false;
     }
-    if (mayPull && (await repositories(c).mountBlob(name, source, digest.digest))) return created(c, name, digest.digest);
+    if (mayPull && (await repositories(c).mountBlob(name, source, digest.digest))) {
+      await invalidate(c, [blobCacheKey(name, digest.digest)]);
+      return created(c, name, digest.digest);
+    }
   }
 
   const id = crypto.randomUUID();

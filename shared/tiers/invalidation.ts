@@ -1,0 +1,69 @@
+// Invalidation across regions. A write applies its change in its own region at once, then sends
+// one event onto the INVALIDATIONS queue; the queue consumer applies it in every region, after
+// that region's PROPAGATION_DELAY_MS in dev, eagerly (delete) or lazily (mark stale and serve
+// while one background revalidation runs) as INVALIDATION_STRATEGY says. Events carry the time
+// the write committed, so a duplicated or late event never brings back older data.
+import type { Config } from "../config";
+import { forgetL1 } from "./l1-index";
+import { shardName } from "./hash-ring";
+import type { InvalidationEvent } from "./types";
+
+type ShieldStub = DurableObjectStub<import("../../durable-objects/regional-shield").RegionalShield>;
+
+export interface Change {
+  /** Shield (and, unless l1Keys says otherwise, L1) keys the write made stale. */
+  keys: string[];
+  l1Keys?: string[];
+  tags?: string[];
+  prefix?: string;
+}
+
+export function newEvent(change: Change, from: string, mode: InvalidationEvent["mode"] = "auto"): InvalidationEvent {
+  return {
+    id: crypto.randomUUID(),
+    version: Date.now(),
+    keys: change.keys,
+    ...(change.l1Keys ? { l1Keys: change.l1Keys } : {}),
+    ...(change.tags?.length ? { tags: change.tags } : {}),
+    ...(change.prefix ? { prefix: change.prefix } : {}),
+    mode,
+    from,
+  };
+}
+
+function shards(env: Cloudflare.Env, config: Config, region: string): ShieldStub[] {
+  // Every shard, not only the key's owner: hot keys have replicas, and tags and prefixes can
+  // select keys anywhere on the ring.
+  return Array.from({ length: config.shieldShards }, (_, i) => env.SHIELD.get(env.SHIELD.idFromName(shardName(region, i))) as ShieldStub);
+}
+
+/**
+ * Applies events in one region: its shields, and its L1 where this process can reach it (the
+ * writer's own PoP, or every region in dev where one process plays them all). Other PoPs' L1
+ * copies of mutable metadata expire within L1_METADATA_TTL, or sooner by tag purge.
+ */
+export async function applyInRegion(env: Cloudflare.Env, config: Config, region: string, events: InvalidationEvent[],
+  opts: { mode?: "hard" | "soft"; l1: boolean }): Promise<void> {
+  if (events.length === 0) return;
+  const mode = opts.mode ?? (config.tiers.strategy[region] === "lazy" ? "soft" : "hard");
+  const byMode = new Map<"hard" | "soft", InvalidationEvent[]>();
+  for (const event of events) {
+    const m = event.mode === "auto" ? mode : event.mode;
+    byMode.set(m, [...(byMode.get(m) ?? []), event]);
+  }
+  const stubs = shards(env, config, region);
+  const at = Date.now();
+  await Promise.all([...byMode].flatMap(([m, list]) => stubs.map((stub, i) => stub.apply(list, m, i === 0 ? { at } : undefined))));
+  if (opts.l1) {
+    for (const event of events) await forgetL1(region, event.l1Keys ?? event.keys, { tags: event.tags, prefix: event.prefix, version: event.version });
+  }
+}
+
+/** The queue consumer: every event in every region, each after its region's delay. */
+export async function deliverEverywhere(env: Cloudflare.Env, config: Config, events: InvalidationEvent[]): Promise<void> {
+  await Promise.all(config.regions.map(async (region) => {
+    const delay = config.tiers.propagationDelayMs[region] ?? 0;
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    await applyInRegion(env, config, region, events, { l1: config.devRegionHeader });
+  }));
+}

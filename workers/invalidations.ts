@@ -1,0 +1,11 @@
+// The INVALIDATIONS queue consumer: applies each batch of invalidation events in every region.
+// A failure retries the whole batch, which is safe because applying an event twice is harmless.
+import { loadConfig } from "../shared/config";
+import type { InvalidationEvent } from "../shared/tiers";
+import { deliverEverywhere } from "../shared/tiers/invalidation";
+
+export async function consumeInvalidations(batch: MessageBatch<InvalidationEvent>, env: Cloudflare.Env): Promise<void> {
+  const config = loadConfig(env);
+  await deliverEverywhere(env, config, batch.messages.map((m) => m.body));
+  batch.ackAll();
+}
