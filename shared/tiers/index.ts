@@ -12,6 +12,7 @@ import { recordOutcome, routeRegion } from "./health";
 import { isHot, observeRate } from "./hot-keys";
 import { applyInRegion, newEvent, type Change } from "./invalidation";
 import { epochOf, fillMayLand, forgetNegativeL1, rememberFill } from "./l1-index";
+import { lockstepTee } from "./lockstep-tee";
 import { purgeZoneTags } from "./zone-purge";
 import type { CacheState, ObjectMeta, ShieldAnswer, ShieldPolicy, ShieldStats, TierRequest } from "./types";
 
@@ -113,7 +114,7 @@ export class Tiers {
     // A stale answer is for this request only: L1 would keep it after the shield has moved on.
     if (answer.state !== "L2-STALE" && !l1Writes.has(fillKey)) {
       let forCache: ReadableStream<Uint8Array> | Uint8Array = body;
-      if (body instanceof ReadableStream) [body, forCache] = body.tee();
+      if (body instanceof ReadableStream) [body, forCache] = lockstepTee(body);
       l1Writes.add(fillKey);
       this.fillL1(l1, epoch, l1Key, answer.meta, forCache, req).finally(() => l1Writes.delete(fillKey));
     }
