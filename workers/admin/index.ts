@@ -6,7 +6,9 @@ import { jsonError } from "../errors";
 import { audit } from "./audit";
 import { serveDashboard } from "./dashboard";
 import { renderMetrics } from "./metrics";
+import { purge } from "./purge";
 import { tokens } from "./tokens";
+import { warm } from "./warm";
 
 export const admin = new Hono<{ Bindings: Cloudflare.Env }>();
 
@@ -32,8 +34,12 @@ const requireAdmin: MiddlewareHandler = async function requireAdmin(c, next) {
 };
 admin.use("/tokens/*", requireAdmin);
 admin.use("/audit/*", requireAdmin);
+admin.use("/purge/*", requireAdmin);
+admin.use("/warm/*", requireAdmin);
 admin.route("/tokens", tokens);
 admin.route("/audit", audit);
+admin.route("/purge", purge);
+admin.route("/warm", warm);
 
 admin.all("*", () => {
   throw new RegistryError("NOT_FOUND", "no such admin endpoint");
