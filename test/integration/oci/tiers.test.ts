@@ -102,6 +102,40 @@ describe("mutable tags", () => {
   });
 });
 
+describe("mutable tags, eventually", () => {
+  // Bounds the lag when "at once" above does not hold: every region converges, and quickly.
+  async function secondsUntil(region: string, ok: (res: Response) => boolean, limitMs = 5000): Promise<number> {
+    const started = Date.now();
+    for (;;) {
+      const res = await reader.inRegion(region).getManifest("tiers/eventual", "stable");
+      await res.arrayBuffer();
+      if (ok(res)) return (Date.now() - started) / 1000;
+      if (Date.now() - started > limitMs) return Infinity;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  it("a re-pushed tag reaches every region within 2 s and then stays", async () => {
+    const v1 = await randomImage();
+    const v2 = await randomImage();
+    await oci.pushImage("tiers/eventual", "stable", v1);
+    await oci.pushBlobs("tiers/eventual", v2.config, ...v2.layers);
+    for (const region of REGIONS) for (let i = 0; i < 2; i++) await (await reader.inRegion(region).getManifest("tiers/eventual", "stable")).arrayBuffer();
+
+    await oci.pushManifest("tiers/eventual", "stable", v2.manifest);
+    const isNew = (res: Response) => res.headers.get("docker-content-digest") === v2.manifest.digest;
+    for (const region of REGIONS) expect(await secondsUntil(region, isNew), region).toBeLessThanOrEqual(2);
+    // Once a region has the new tag it never goes back to the old one.
+    for (const region of REGIONS) {
+      for (let i = 0; i < 3; i++) {
+        const res = await reader.inRegion(region).getManifest("tiers/eventual", "stable");
+        expect(res.headers.get("docker-content-digest"), region).toBe(v2.manifest.digest);
+        await res.arrayBuffer();
+      }
+    }
+  }, 30_000);
+});
+
 describe("listings", () => {
   it("a new tag is in the tag list at once in every region", async () => {
     const image = await randomImage();
