@@ -13,7 +13,25 @@ export default defineConfig({
             miniflare: { bindings: { PKGEDGE_ADMIN_TOKEN: "test-admin-secret", DEV_MODE: "true" } },
           }),
         ],
-        test: { name: "workers", include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"] },
+        test: { name: "workers", include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"], exclude: ["test/integration/edge-cache/geography/**"] },
+      },
+      {
+        // The same pool with per-region propagation delays: the queue consumer reads its vars
+        // from the pool's bindings, not from a test's workerWith() env, so geography needs its own.
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                PKGEDGE_ADMIN_TOKEN: "test-admin-secret",
+                DEV_MODE: "true",
+                INVALIDATION_STRATEGY: "us-east:eager,eu-west:lazy,ap-south:lazy",
+                PROPAGATION_DELAY_MS: "us-east:100,eu-west:300,ap-south:600",
+              },
+            },
+          }),
+        ],
+        test: { name: "workers-geo", include: ["test/integration/edge-cache/geography/**/*.test.ts"] },
       },
       {
         test: {
