@@ -11,7 +11,7 @@ import { msSince } from "./stats.mjs";
  * so no other config leaks in) points at `registry` with `token`. The npm cache is a new empty
  * dir. Returns { ok, ms, packages, foreignTarballs, stderr }.
  */
-export async function timeNpmInstall({ registry, token, spec, timeoutMs = 300_000 }) {
+export async function timeNpmInstall({ registry, token, spec, timeoutMs = 300_000, extraArgs = [] }) {
   const dir = mkdtempSync(join(tmpdir(), "pkgedge-bench-install-"));
   try {
     const reg = new URL(registry);
@@ -26,7 +26,7 @@ export async function timeNpmInstall({ registry, token, spec, timeoutMs = 300_00
     writeFileSync(join(dir, ".npmrc"), npmrc);
     writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "bench-install", version: "1.0.0", private: true }));
     const args = ["install", spec, "--no-audit", "--no-fund", "--cache", join(dir, "npm-cache"),
-      "--userconfig", join(dir, ".npmrc"), "--loglevel=error", "--no-progress"];
+      "--userconfig", join(dir, ".npmrc"), "--loglevel=error", "--no-progress", ...extraArgs];
     const start = process.hrtime.bigint();
     const { code, stderr } = await new Promise((resolve, reject) => {
       const child = spawn("npm", args, { cwd: dir, env: cleanEnv(), stdio: ["ignore", "ignore", "pipe"], detached: true });

@@ -1,0 +1,96 @@
+// Cold `npm install` of a real tree through pkgedge with a slow origin, prefetch on and off: the
+// corpus is published once with no injected latency, then every run restarts wrangler dev on
+// the same state with both cache tiers emptied (shield storage and L1 deleted) and a 250 ms origin.
+import { mkdtempSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { byName } from "./corpus.mjs";
+import { buildPublishDoc, publishOrThrow } from "./npm-publish.mjs";
+import { timeNpmInstall } from "./npm-install.mjs";
+import { round, summarize } from "./stats.mjs";
+import { emptyCaches, metricsJson, originFetches, startOn } from "./tiers-server.mjs";
+
+async function publishCorpus(server, token, corpus) {
+  const groups = [...byName(corpus.packages).values()];
+  async function worker() {
+    for (let list = groups.shift(); list; list = groups.shift()) {
+      for (const p of list) await publishOrThrow("pkgedge", server.registry, token, buildPublishDoc(server.registry, [{ manifest: p.manifest, tgz: p.tgz }]));
+    }
+  }
+  await Promise.all(Array.from({ length: 4 }, worker));
+}
+
+async function readToken(server, adminToken) {
+  const res = await fetch(`${server.url}/_/tokens`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ name: "bench-tiers-install", scopes: ["read"] }),
+  });
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok || !body.token) throw new Error(`POST /_/tokens -> ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
+  return body.token;
+}
+
+/**
+ * Runs `runs` pairs of installs (prefetch on / off, alternating which goes first). Returns per
+ * mode every run's time, origin reads and load average, and the medians.
+ */
+export async function measureInstallPrefetch({ srcDir, corpus, runs, adminToken, vars, originLatencyMs, settleMs = 1500, log, onServer }) {
+  const persistDir = mkdtempSync(join(tmpdir(), "pkgedge-bench-tiers-install-"));
+  const spec = `${corpus.top}@${corpus.topVersion}`;
+  const out = { spec, treePackages: corpus.packages.length, originLatencyMs, runs: { on: [], off: [] } };
+  try {
+    let server = await startOn({ persistDir, srcDir, adminToken, vars: { ...vars, ORIGIN_LATENCY_MS: "0", PREFETCH: "false" }, log });
+    const untrack = onServer(server);
+    let token;
+    try {
+      const t0 = Date.now();
+      await publishCorpus(server, adminToken, corpus);
+      token = await readToken(server, adminToken);
+      out.publishMs = Date.now() - t0;
+      log(`  published ${corpus.packages.length} versions (${spec} tree) in ${out.publishMs} ms, origin latency off`);
+    } finally {
+      await server.stop();
+      untrack();
+    }
+    for (let i = 0; i < runs; i++) {
+      for (const prefetch of i % 2 ? [false, true] : [true, false]) {
+        const removed = emptyCaches(persistDir);
+        server = await startOn({ persistDir, srcDir, adminToken, vars: { ...vars, ORIGIN_LATENCY_MS: String(originLatencyMs), PREFETCH: String(prefetch) }, log: () => {} });
+        const drop = onServer(server);
+        try {
+          // Asking every shard for its stats also starts them, so the install is not charged for that.
+          const before = originFetches(await metricsJson(server.url, adminToken));
+          const load = loadavg()[0];
+          const r = await timeNpmInstall({ registry: server.registry, token, spec, extraArgs: ["--prefer-online"] });
+          await new Promise((res) => setTimeout(res, settleMs));
+          const after = originFetches(await metricsJson(server.url, adminToken));
+          const run = {
+            ok: r.ok && r.packages >= corpus.packages.length,
+            ms: round(r.ms, 0),
+            packages: r.packages,
+            foreignTarballs: r.foreignTarballs,
+            originReads: { metadata: after.metadata - before.metadata, blob: after.blob - before.blob },
+            loadavg1mBefore: round(load, 2),
+            emptied: removed,
+            ...(r.ok ? {} : { error: r.stderr.slice(-800) }),
+          };
+          out.runs[prefetch ? "on" : "off"].push(run);
+          log(`  install #${i + 1} prefetch ${prefetch ? "on " : "off"}: ${run.ok ? `${run.ms} ms, ${run.packages} packages` : `FAILED ${r.code} ${r.stderr.slice(-300)}`}, ` +
+            `origin reads ${JSON.stringify(run.originReads)}, load ${run.loadavg1mBefore}`);
+        } finally {
+          await server.stop();
+          drop();
+        }
+      }
+    }
+  } finally {
+    rmSync(persistDir, { recursive: true, force: true });
+  }
+  for (const mode of ["on", "off"]) {
+    const good = out.runs[mode].filter((r) => r.ok).map((r) => r.ms);
+    out[mode] = { medianMs: good.length ? summarize(good).p50 : null, minMs: good.length ? Math.min(...good) : null, ok: good.length, of: out.runs[mode].length };
+  }
+  out.reduction = out.on.medianMs && out.off.medianMs ? round(1 - out.on.medianMs / out.off.medianMs, 3) : null;
+  return out;
+}
