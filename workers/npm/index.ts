@@ -12,6 +12,7 @@ import { packumentCacheKey, packumentObject, packumentVariantKey, tarballCacheKe
 import { assertPackageName, tarballFile, versionFromTarball } from "./names";
 import { ABBREVIATED_TYPE, isLive, renderPackument, wantsAbbreviated, type Packument } from "./packument";
 import { publish, removeDistTag, setDistTag, unpublishPackage, updateMetadata, type Actor, type PublishBody } from "./publish";
+import { prefetchDependencies } from "./prefetch";
 
 export const npm = new Hono<{ Bindings: Cloudflare.Env }>();
 npm.onError(npmError);
@@ -70,6 +71,7 @@ async function servePackument(c: Context, name: string): Promise<Response> {
     },
   );
   if (!served.found || served.meta?.size === 0) throw notFound(`package ${name} not found`);
+  prefetchDependencies(c, name, served);
   return servedResponse(c, served, {
     "cache-control": cacheControl(isPublicRead(c), false, c.get("config").l1MetadataTtl),
     vary: "accept, authorization",
@@ -99,7 +101,8 @@ async function invalidatePackument(c: Context, name: string, removedVersions: st
   // Removed versions' tarballs are cached as immutable; added ones may be remembered as 404s.
   const tarballs = [...removedVersions.map((v) => tarballFile(name, v)), ...addedFiles].map((f) => tarballCacheKey(name, f));
   const l1Keys = [...renderedOrigins].flatMap((o) => [packumentVariantKey(name, "full", o), packumentVariantKey(name, "abbreviated", o)]);
-  await c.get("tiers").publish({ keys: [packumentCacheKey(name), ...tarballs], l1Keys: [...l1Keys, ...tarballs] });
+  // The stored document's own L1 copy is what prefetch reads (and may remember as not found).
+  await c.get("tiers").publish({ keys: [packumentCacheKey(name), ...tarballs], l1Keys: [packumentCacheKey(name), ...l1Keys, ...tarballs] });
 }
 
 async function readPackument(c: Context, name: string): Promise<Packument> {

@@ -2,6 +2,7 @@
 // and cached forever; a tag is mutable metadata, revalidated and invalidated when it moves.
 import type { Context } from "hono";
 import { readBodyLimited } from "../../shared/http/body";
+import type { TierRequest } from "../../shared/tiers";
 import { recordAudit } from "../audit";
 import { cacheControl, servedResponse } from "../responses";
 import { isAnonymousPull } from "./auth";
@@ -10,6 +11,7 @@ import { ociError } from "./errors";
 import { manifestCacheKey, manifestObject, tagCacheKey, tagObject } from "./keys";
 import { parseManifest, referrerDescriptor } from "./manifest";
 import { parseReference } from "./names";
+import { prefetchReferenced } from "./prefetch";
 
 async function sha256(bytes: Uint8Array): Promise<string> {
   const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
@@ -20,14 +22,16 @@ export async function getManifest(c: Context): Promise<Response> {
   const name = authorizedRepository(c, "pull");
   const ref = parseReference(c.req.param("reference") ?? "");
   const byDigest = ref.kind === "digest";
-  const served = byDigest
-    ? await c.get("tiers").get({ key: manifestCacheKey(name, ref.digest.digest), originKey: manifestObject(name, ref.digest.digest), kind: "metadata", immutable: true, tags: purgeTags(name) })
-    : await c.get("tiers").get({ key: tagCacheKey(name, ref.tag), originKey: tagObject(name, ref.tag), kind: "metadata", immutable: false, tags: purgeTags(name) });
+  const req: TierRequest = byDigest
+    ? { key: manifestCacheKey(name, ref.digest.digest), originKey: manifestObject(name, ref.digest.digest), kind: "metadata", immutable: true, tags: purgeTags(name) }
+    : { key: tagCacheKey(name, ref.tag), originKey: tagObject(name, ref.tag), kind: "metadata", immutable: false, tags: purgeTags(name) };
+  const served = await c.get("tiers").get(req);
   if (!served.found || !served.meta) {
     if (!(await repositories(c).repositoryExists(name))) throw ociError("NAME_UNKNOWN", `repository ${name} not found`, { detail: { name } });
     throw ociError("MANIFEST_UNKNOWN", `manifest ${byDigest ? ref.digest.digest : ref.tag} not found in ${name}`);
   }
   const digest = byDigest ? ref.digest.digest : served.meta.digest ?? "";
+  if (c.req.method === "GET") prefetchReferenced(c, name, req, served);
   const config = c.get("config");
   return servedResponse(c, served, {
     "docker-content-digest": digest,
