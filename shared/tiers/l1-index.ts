@@ -11,9 +11,10 @@ let epochCounter = 0;
 let epochFloor = 0;
 const MAX_EPOCHS = 50_000;
 
-// region -> L1 key -> its tags and when its content was read from the origin; bounded, best
-// effort: production purges by tag through Cloudflare.
-const filled = new Map<string, Map<string, { tags: string[]; fetchedAt: number }>>();
+// region -> L1 key -> its tags, when its content was read from the origin, and the shield key it
+// was rendered from (a packument rendering's L1 key differs from its shield key, and a purge by
+// the shield key must reach it too); bounded, best effort: production purges by tag through Cloudflare.
+const filled = new Map<string, Map<string, { tags: string[]; fetchedAt: number; base?: string }>>();
 const MAX_FILLED = 20_000;
 
 const id = (region: string, key: string) => `${region}\n${key}`;
@@ -34,14 +35,14 @@ export function fillMayLand(region: string, key: string, epoch: number, fetchedA
   return entry !== undefined && fetchedAt !== undefined && fetchedAt > entry.version;
 }
 
-export function rememberFill(region: string, key: string, tags: string[] = [], fetchedAt = 0): void {
+export function rememberFill(region: string, key: string, tags: string[] = [], fetchedAt = 0, base?: string): void {
   let keys = filled.get(region);
   if (!keys) {
     keys = new Map();
     filled.set(region, keys);
   }
   if (keys.size >= MAX_FILLED) keys.clear();
-  keys.set(key, { tags, fetchedAt });
+  keys.set(key, { tags, fetchedAt, ...(base !== undefined && base !== key ? { base } : {}) });
 }
 
 /** Drops remembered "not found" entries for these keys from a region's L1, leaving the rest. */
@@ -53,15 +54,17 @@ export async function forgetNegativeL1(region: string, keys: string[]): Promise<
 }
 
 /**
- * Drops keys (and keys filled with one of `tags` or under `prefix`) from a region's L1, except
- * copies this isolate knows were read from the origin after `version` (they have the change).
+ * Drops keys (with the renderings made from them, and keys filled with one of `tags` or under
+ * `prefix`) from a region's L1, except copies this isolate knows were read from the origin after
+ * `version` (they have the change).
  */
 export async function forgetL1(region: string, keys: string[], select: { tags?: string[]; prefix?: string; version?: number } = {}): Promise<void> {
   const all = new Set(keys);
   const known = filled.get(region);
-  if (known && (select.tags?.length || select.prefix)) {
-    for (const [key, { tags }] of known) {
-      if ((select.prefix && key.startsWith(select.prefix)) || select.tags?.some((t) => tags.includes(t))) all.add(key);
+  if (known) {
+    const bases = new Set(keys);
+    for (const [key, { tags, base }] of known) {
+      if ((base !== undefined && bases.has(base)) || (select.prefix && key.startsWith(select.prefix)) || select.tags?.some((t) => tags.includes(t))) all.add(key);
     }
   }
   if (known && select.version !== undefined) {
