@@ -202,7 +202,7 @@ export class Tiers {
     if (answer.state === "NEGATIVE") edgeMetrics.inc("pkgedge_negative_hits_total", NEGATIVE_HELP, { region: this.region });
     const ttl = Math.min(this.config.tiers.negativeTtlSeconds, this.config.l1MetadataTtl);
     if (epochOf(this.region, l1Key) === epoch) {
-      rememberFill(this.region, l1Key, req.tags);
+      rememberFill(this.region, l1Key, req.tags, 0, req.key);
       this.waitUntil(l1.putNegative(l1Key, ttl, req.tags).catch(logCacheError));
     }
     return { found: false, state: answer.state };
@@ -226,7 +226,7 @@ export class Tiers {
         if (body instanceof ReadableStream) await body.cancel();
         return;
       }
-      rememberFill(this.region, key, req.tags, meta.fetchedAt);
+      rememberFill(this.region, key, req.tags, meta.fetchedAt, req.key);
       await l1.put(key, meta, body, req.immutable, this.config.l1MetadataTtl, req.tags);
       // An invalidation that arrived while we were writing wins (unless this copy already has it).
       if (!fillMayLand(this.region, key, epoch, meta.fetchedAt)) await l1.delete(key);
