@@ -203,7 +203,9 @@ export function readManifest(dir: string, digest: string): { config?: Descriptor
 /**
  * Runs skopeo with its own policy (accept anything: these are local test images), empty
  * registries.conf and auth file, and a throwaway HOME, so nothing from the machine's container
- * configuration (stored credentials, mirrors) takes part.
+ * configuration (stored credentials, mirrors) takes part. One thing stays shared: skopeo's
+ * blob-info cache (machine-wide for root), so a push of a blob skopeo has already pushed to
+ * another repository of the same registry first tries a cross-repository mount (end-11).
  */
 export class Skopeo {
   readonly home: string;
