@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { HashRing, hash64 } from "../../../shared/tiers/hash-ring";
+import { HashRing, hash64, replicasFor, shardFor } from "../../../shared/tiers/hash-ring";
 
 describe("hash64", () => {
   it("is xxHash64 (matches the reference value for 'hello')", () => {
@@ -35,5 +35,25 @@ describe("HashRing", () => {
     const share = moved / keys.length;
     expect(share).toBeGreaterThan(0.1);
     expect(share).toBeLessThan(0.3);
+  });
+});
+
+describe("replicasFor", () => {
+  it("names distinct shards, the owner first, the same every time", () => {
+    for (let i = 0; i < 500; i++) {
+      const key = `npm:packument:pkg-${i}`;
+      const replicas = replicasFor("eu-west", 8, key, 3);
+      expect(replicas).toHaveLength(3);
+      expect(new Set(replicas).size).toBe(3);
+      expect(replicas[0]).toBe(shardFor("eu-west", 8, key));
+      for (const shard of replicas) expect(shard).toMatch(/^eu-west\/[0-7]$/);
+      expect(replicasFor("eu-west", 8, key, 3)).toEqual(replicas);
+      // Asking for fewer gives a prefix: growing the replica count never moves existing replicas.
+      expect(replicasFor("eu-west", 8, key, 2)).toEqual(replicas.slice(0, 2));
+    }
+  });
+
+  it("never names more shards than the region has", () => {
+    expect(new Set(replicasFor("us-east", 2, "k", 5))).toEqual(new Set(["us-east/0", "us-east/1"]));
   });
 });
