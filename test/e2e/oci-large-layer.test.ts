@@ -23,6 +23,9 @@ const CHUNK_BYTES = 32 * MiB;
  * in 8 MiB ranged R2 reads. A streaming registry adds a 32 MiB PATCH chunk and an 8 MiB part or
  * two to that. A server that holds the whole layer must grow by at least the layer minus the
  * warm-up (152 MiB). 96 MiB, under half the layer, lies between the two with margin each side.
+ * Beware: the same trivial Worker streaming the object back from ONE R2 get (directly or from
+ * a Durable Object) grows ~150 MiB, as local R2 reads ahead of the client, so under wrangler dev
+ * only bounded reads (e.g. 8 MiB ranged gets pulled as the client reads) stay under the bound.
  */
 const MAX_RSS_GROWTH = 96 * MiB;
 const REPO = "e2e/large";
