@@ -1,13 +1,13 @@
 // RegionalShield: the L2 cache of one region, one instance per shard of the consistent-hash ring.
 // It keeps metadata and small objects in SQLite, collapses concurrent misses for a key into one
-// origin read, streams large objects through to every waiter, remembers "not found" briefly,
+// origin read, sends the edge straight to the origin for objects too large to keep (their bytes
+// never cross the Durable Object), remembers "not found" briefly,
 // serves stale copies while revalidating (lazy invalidation) or while the origin is failing, and
 // as a hot key's replica loads from the key's owner shard instead of the origin.
 import { DurableObject } from "cloudflare:workers";
 import { RegistryError } from "../shared/errors";
 import { ObjectStore, type OriginObject } from "../shared/origin";
 import type { InvalidationEvent, ObjectMeta, ShieldAnswer, ShieldPolicy, ShieldStats, TierRequest } from "../shared/tiers/types";
-import { Broadcast } from "./broadcast";
 import { RequestRates } from "./request-rates";
 import { ShieldStorage, type StoredObject } from "./shield-storage";
 
@@ -16,7 +16,7 @@ type ShieldStub = DurableObjectStub<RegionalShield>;
 type Loaded =
   | { found: false }
   | { found: true; meta: ObjectMeta; bytes: Uint8Array }
-  | { found: true; meta: ObjectMeta; broadcast: Broadcast };
+  | { found: true; meta: ObjectMeta; direct: string };
 
 export class RegionalShield extends DurableObject<Cloudflare.Env> {
   private readonly storage: ShieldStorage;
@@ -109,7 +109,7 @@ export class RegionalShield extends DurableObject<Cloudflare.Env> {
     const pending = this.inflight.get(req.key);
     if (pending) {
       this.storage.count("coalesced");
-      return this.answer(await pending.load, "COALESCED", req, policy);
+      return this.answer(await pending.load, "COALESCED");
     }
     const usable = stored && !stored.negative ? stored : null;
     let loaded: Loaded;
@@ -126,7 +126,7 @@ export class RegionalShield extends DurableObject<Cloudflare.Env> {
       const message = err instanceof RegistryError ? err.message : "origin unavailable, try again";
       throw new RegistryError("ORIGIN_UNAVAILABLE", message, { retryAfter: 1, detail: { tier: "origin" }, cause: err });
     }
-    return this.answer(loaded, usable ? "REVALIDATED" : "MISS", req, policy);
+    return this.answer(loaded, usable ? "REVALIDATED" : "MISS");
   }
 
   /** Registers a load so concurrent requests for the key join it instead of reading again. */
@@ -137,9 +137,7 @@ export class RegionalShield extends DurableObject<Cloudflare.Env> {
     };
     try {
       const loaded = await load;
-      // A broadcast stays joinable until its stream ends; stored objects are served from SQLite.
-      if ("broadcast" in loaded) void loaded.broadcast.ended.then(forget);
-      else forget();
+      forget();
       return loaded;
     } catch (err) {
       forget();
@@ -152,16 +150,13 @@ export class RegionalShield extends DurableObject<Cloudflare.Env> {
     await this.collapse(req, this.load(req, policy, stale));
   }
 
-  private answer(loaded: Loaded, state: ShieldAnswer["state"], req: TierRequest, policy: ShieldPolicy): ShieldAnswer | Promise<ShieldAnswer> {
+  private answer(loaded: Loaded, state: ShieldAnswer["state"]): ShieldAnswer {
     if (!loaded.found) {
       this.storage.count("misses");
       return { found: false, state };
     }
     if ("bytes" in loaded) return { found: true, state, meta: loaded.meta, body: loaded.bytes };
-    const stream = loaded.broadcast.subscribe();
-    if (stream) return { found: true, state, meta: loaded.meta, body: stream };
-    // Too late to share this read: read the origin again rather than buffer a large object.
-    return this.load(req, policy, null).then((again) => this.answer(again, "MISS", req, policy));
+    return { found: true, state, meta: loaded.meta, direct: loaded.direct };
   }
 
   private async load(req: TierRequest, policy: ShieldPolicy, stale: StoredObject | null): Promise<Loaded> {
@@ -183,15 +178,17 @@ export class RegionalShield extends DurableObject<Cloudflare.Env> {
         return { found: true, meta: { ...stale.meta, fetchedAt }, bytes: stale.bytes };
       }
     } else {
-      obj = await this.origin.read(req.originKey);
+      // One more byte than the shield keeps: enough to tell a small object from a large one.
+      obj = await this.origin.read(req.originKey, { firstBytes: policy.maxStoredBytes + 1 });
     }
     if (!obj) {
       if (current()) this.storage.writeNegative(req.key, fetchedAt + policy.negativeTtlSeconds * 1000, extras);
       return { found: false };
     }
     const meta: ObjectMeta = { size: obj.size, etag: obj.etag, contentType: obj.contentType, fetchedAt, ...(obj.digest ? { digest: obj.digest } : {}) };
-    if (obj.size > policy.maxStoredBytes) {
-      return { found: true, meta, broadcast: new Broadcast(obj.body) };
+    if (!obj.complete || obj.size > policy.maxStoredBytes) {
+      await obj.body.cancel();
+      return { found: true, meta, direct: obj.key };
     }
     const bytes = new Uint8Array(await new Response(obj.body).arrayBuffer());
     if (current()) this.storage.write(req.key, meta, bytes, expiresAt, policy.capacityBytes, extras);
@@ -203,8 +200,8 @@ export class RegionalShield extends DurableObject<Cloudflare.Env> {
     current: () => boolean): Promise<Loaded> {
     const owner = this.env.SHIELD.get(this.env.SHIELD.idFromName(req.via!)) as ShieldStub;
     const answer = (await owner.get({ ...req, via: undefined }, policy)) as ShieldAnswer;
-    if (!answer.found || !answer.meta || !answer.body) return { found: false };
-    if (answer.body instanceof ReadableStream) return { found: true, meta: answer.meta, broadcast: new Broadcast(answer.body) };
+    if (answer.found && answer.meta && answer.direct) return { found: true, meta: answer.meta, direct: answer.direct };
+    if (!answer.found || !answer.meta || !answer.body || answer.body instanceof ReadableStream) return { found: false };
     const expiresAt = req.immutable ? 0 : extras.fetchedAt + policy.ttlSeconds * 1000;
     if (current() && answer.state !== "L2-STALE") this.storage.write(req.key, answer.meta, answer.body, expiresAt, policy.capacityBytes, extras);
     return { found: true, meta: answer.meta, bytes: answer.body };

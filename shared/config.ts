@@ -9,6 +9,7 @@ export interface Config {
   anonymousRead: boolean;
   shieldShards: number;
   l1MetadataTtl: number;
+  l1MaxObjectBytes: number;
   l2MetadataTtl: number;
   shieldMaxObjectBytes: number;
   shieldCapacityBytes: number;
@@ -55,6 +56,7 @@ export function loadConfig(env: Cloudflare.Env): Config {
     anonymousRead: bool(env.ANONYMOUS_READ, true),
     shieldShards: Math.max(1, int(env.SHIELD_SHARDS, 4, "SHIELD_SHARDS")),
     l1MetadataTtl: int(env.L1_METADATA_TTL, 30, "L1_METADATA_TTL"),
+    l1MaxObjectBytes: int(env.L1_MAX_OBJECT_BYTES, 512 * 1024 * 1024, "L1_MAX_OBJECT_BYTES"),
     l2MetadataTtl: int(env.L2_METADATA_TTL, 300, "L2_METADATA_TTL"),
     shieldMaxObjectBytes: int(env.SHIELD_MAX_OBJECT_BYTES, 16 * 1024 * 1024, "SHIELD_MAX_OBJECT_BYTES"),
     shieldCapacityBytes: int(env.SHIELD_CAPACITY_BYTES, 1024 ** 3, "SHIELD_CAPACITY_BYTES"),

@@ -102,6 +102,7 @@ function fmt(labels: Labels): string {
 }
 
 export const COALESCED_HELP = "Requests that waited on another request's origin read or rendering.";
+export const ORIGIN_FETCHES_HELP = "Reads of the origin: by the shields, and by the edge streaming objects too large for a shield.";
 
 /** The edge registry of this isolate. */
 export const edgeMetrics = new MetricsRegistry();

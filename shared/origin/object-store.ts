@@ -10,6 +10,10 @@ export interface OriginObject {
   uploaded: number;
   /** Content digest recorded with the object (or with the link that led to it). */
   digest?: string;
+  /** The key that holds the bytes (a link's target). */
+  key: string;
+  /** False when only the first bytes were read (see read's `firstBytes`). */
+  complete: boolean;
 }
 
 export interface ResolvedObject {
@@ -35,15 +39,55 @@ const MAX_CAS_ATTEMPTS = 10;
 export class ObjectStore {
   constructor(private readonly bucket: R2Bucket) {}
 
-  /** Streams one object, or null when it does not exist. */
-  async read(key: string): Promise<OriginObject | null> {
-    const obj = await this.bucket.get(key);
+  /**
+   * Streams one object, or null when it does not exist. With `firstBytes` only that many bytes
+   * are read (`complete` says whether that was all of it): one request both sizes a large
+   * object and fetches a small one whole.
+   */
+  async read(key: string, opts: { firstBytes?: number } = {}): Promise<OriginObject | null> {
+    // As an HTTP Range header, a range past the end is clipped to the object (RFC 9110 14.1.2).
+    const options = opts.firstBytes !== undefined ? { range: new Headers({ range: `bytes=0-${opts.firstBytes - 1}` }) } : {};
+    const obj = await this.bucket.get(key, options);
     if (!obj) return null;
     const target = obj.customMetadata?.[LINK];
-    if (target === undefined) return toOriginObject(obj);
+    if (target === undefined) return toOriginObject(obj, key);
     await obj.body.cancel();
-    const data = await this.bucket.get(target);
-    return data ? toOriginObject(data, obj.customMetadata?.[DIGEST]) : null;
+    const data = await this.bucket.get(target, options);
+    return data ? toOriginObject(data, target, obj.customMetadata?.[DIGEST]) : null;
+  }
+
+  /**
+   * A large object as a stream that reads it range by range, each range only when the reader
+   * wants more, so memory holds one chunk whatever the object's size or the reader's pace.
+   */
+  readRanges(key: string, size: number, rangeBytes = 8 * 1024 * 1024): ReadableStream<Uint8Array> {
+    let offset = 0;
+    let current: ReadableStreamDefaultReader<Uint8Array> | null = null;
+    const bucket = this.bucket;
+    return new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        for (;;) {
+          if (!current) {
+            if (offset >= size) return controller.close();
+            const length = Math.min(rangeBytes, size - offset);
+            const obj = await bucket.get(key, { range: { offset, length } });
+            if (!obj) return controller.error(new RegistryError("ORIGIN_UNAVAILABLE", "object vanished while being read", { detail: { tier: "origin" } }));
+            offset += length;
+            current = obj.body.getReader();
+          }
+          const { done, value } = await current.read();
+          if (done) {
+            current = null;
+            continue;
+          }
+          controller.enqueue(value);
+          return;
+        }
+      },
+      async cancel(reason) {
+        await current?.cancel(reason);
+      },
+    }, { highWaterMark: 0 });
   }
 
   /** Streams bytes [offset, offset + length) of an object (links followed), or null. */
@@ -62,13 +106,13 @@ export class ObjectStore {
     if (!obj) return null;
     if (!("body" in obj)) return "unchanged";
     const target = obj.customMetadata?.[LINK];
-    if (target === undefined) return toOriginObject(obj as R2ObjectBody);
+    if (target === undefined) return toOriginObject(obj as R2ObjectBody, key);
     // A link reports its target's etag, so the condition is asked again of the target.
     await (obj as R2ObjectBody).body.cancel();
     const data = await this.bucket.get(target, { onlyIf: { etagDoesNotMatch: bare } });
     if (!data) return null;
     if (!("body" in data)) return "unchanged";
-    return toOriginObject(data as R2ObjectBody, obj.customMetadata?.[DIGEST]);
+    return toOriginObject(data as R2ObjectBody, target, obj.customMetadata?.[DIGEST]);
   }
 
   /** Where the bytes of `key` are, following a link; null when either end is missing. */
@@ -191,9 +235,12 @@ export class ObjectStore {
   }
 }
 
-function toOriginObject(obj: R2ObjectBody, linkDigest?: string): OriginObject {
+function toOriginObject(obj: R2ObjectBody, key: string, linkDigest?: string): OriginObject {
   const digest = linkDigest ?? obj.customMetadata?.[DIGEST];
+  const read = obj.range && "length" in obj.range && obj.range.length !== undefined ? obj.range.length : obj.size;
   return {
+    key,
+    complete: read >= obj.size,
     ...(digest ? { digest } : {}),
     body: obj.body,
     size: obj.size,

@@ -1,6 +1,8 @@
-// Fans one origin stream out to every request that asked for the same large object while it was
-// being read, without holding the whole object: only the first REPLAY_BYTES are kept so that
-// waiters arriving a moment late can still join.
+// Fans one origin stream out to every request in this isolate that asked for the same large
+// object while it was being read, without holding the whole object: only the first REPLAY_BYTES
+// are kept so that waiters arriving a moment late can still join. The slowest reader sets the
+// pace (in-isolate streams carry backpressure; a stream relayed over Durable Object RPC did not
+// in local workerd, which is why large objects no longer pass through the shield).
 
 const REPLAY_BYTES = 8 * 1024 * 1024;
 
@@ -22,7 +24,9 @@ export class Broadcast {
   /** A new reader of the object, or null when it is too far along to replay. */
   subscribe(): ReadableStream<Uint8Array> | null {
     if (this.done || !this.replayComplete) return null;
-    const { readable, writable } = new IdentityTransformStream();
+    // A standard (JS) TransformStream: backpressure reaches pump() through write(), and its
+    // readable can be piped into the runtime's own streams (FixedLengthStream).
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>(undefined, { highWaterMark: 1 }, { highWaterMark: 0 });
     const writer = writable.getWriter() as WritableStreamDefaultWriter<Uint8Array>;
     for (const chunk of this.replay) void writer.write(chunk).catch(() => this.writers.delete(writer));
     this.writers.add(writer);

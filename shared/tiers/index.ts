@@ -5,7 +5,9 @@
 // (spread over several shards).
 import type { Config } from "../config";
 import { RegistryError } from "../errors";
-import { COALESCED_HELP, edgeMetrics } from "../metrics";
+import { COALESCED_HELP, ORIGIN_FETCHES_HELP, edgeMetrics } from "../metrics";
+import { ObjectStore } from "../origin";
+import { Broadcast } from "./broadcast";
 import { EdgeCache, NEGATIVE } from "./edge-cache";
 import { replicasFor, shardFor, shardName } from "./hash-ring";
 import { recordOutcome, routeRegion } from "./health";
@@ -47,6 +49,10 @@ const rendering = new Map<string, Promise<Served>>();
 // L1 writes in progress in this isolate: one write per key is enough, and concurrent puts of one
 // key would make every teed stream wait for the slowest writer.
 const l1Writes = new Set<string>();
+// Large objects this isolate is streaming from the origin, joinable by concurrent requests.
+const directReads = new Map<string, Broadcast>();
+// Shield calls in flight from this isolate: concurrent L1 misses for one key share one call.
+const asking = new Map<string, Promise<ShieldAnswer>>();
 
 const STALE_HELP = "Responses served from a stale shield copy (lazy invalidation or origin failure).";
 const NEGATIVE_HELP = "Requests answered from a remembered not-found (L1 or shield).";
@@ -107,18 +113,57 @@ export class Tiers {
       return leader;
     }
 
-    const answer = await this.askShield(req);
+    const answer = await this.askShieldOnce(req, epoch);
+    let state = answer.state;
+    if (answer.found && answer.meta && answer.direct) {
+      const direct = this.readDirect(req, answer.direct, answer.meta.size);
+      answer.body = direct.body;
+      if (direct.joined) state = "COALESCED";
+    }
     if (!answer.found || !answer.meta || !answer.body) return this.notFound(l1, req, l1Key, epoch, answer);
     let body = answer.body;
     const fillKey = `${this.region}\n${l1Key}`;
     // A stale answer is for this request only: L1 would keep it after the shield has moved on.
-    if (answer.state !== "L2-STALE" && !l1Writes.has(fillKey)) {
+    if (answer.state !== "L2-STALE" && answer.meta.size <= this.config.l1MaxObjectBytes && !l1Writes.has(fillKey)) {
       let forCache: ReadableStream<Uint8Array> | Uint8Array = body;
       if (body instanceof ReadableStream) [body, forCache] = lockstepTee(body);
       l1Writes.add(fillKey);
       this.fillL1(l1, epoch, l1Key, answer.meta, forCache, req).finally(() => l1Writes.delete(fillKey));
     }
-    return { found: true, state: answer.state, meta: answer.meta, body };
+    return { found: true, state, meta: answer.meta, body };
+  }
+
+  /**
+   * A large object the shield does not keep: streamed from the origin range by range, once per
+   * isolate however many requests want it at the same moment.
+   */
+  private readDirect(req: TierRequest, key: string, size: number): { body: ReadableStream<Uint8Array>; joined: boolean } {
+    const joined = directReads.get(key)?.subscribe();
+    if (joined) {
+      edgeMetrics.inc("pkgedge_coalesced_total", COALESCED_HELP, { region: this.region });
+      return { body: joined, joined: true };
+    }
+    edgeMetrics.inc("pkgedge_origin_fetches_total", ORIGIN_FETCHES_HELP, { region: this.region, kind: req.kind });
+    const broadcast = new Broadcast(new ObjectStore(this.env.BLOBS).readRanges(key, size));
+    directReads.set(key, broadcast);
+    void broadcast.ended.then(() => {
+      if (directReads.get(key) === broadcast) directReads.delete(key);
+    });
+    return { body: broadcast.subscribe()!, joined: false };
+  }
+
+  /** One shield call per key and epoch in this isolate, however many requests missed L1 at once. */
+  private async askShieldOnce(req: TierRequest, epoch: number): Promise<ShieldAnswer> {
+    const id = `${this.region}\n${req.key}\n${epoch}`;
+    const pending = asking.get(id);
+    if (pending) {
+      edgeMetrics.inc("pkgedge_coalesced_total", COALESCED_HELP, { region: this.region });
+      const answer = await pending;
+      return answer.found ? { ...answer, state: "COALESCED" } : answer;
+    }
+    const call = this.askShield(req).finally(() => asking.delete(id));
+    asking.set(id, call);
+    return { ...(await call) };
   }
 
   /** Asks the shield to hold `req` (prefetch); true once it is stored there. */
@@ -210,6 +255,8 @@ export class Tiers {
 
   private async renderVariant(l1: EdgeCache, req: TierRequest, variant: Variant, epoch: number): Promise<Served> {
     const answer = await this.askShield(req);
+    // A document too large for the shield is still rendered whole (it has to be parsed).
+    if (answer.found && answer.meta && answer.direct) answer.body = this.readDirect(req, answer.direct, answer.meta.size).body;
     if (!answer.found || !answer.meta || !answer.body) return this.notFound(l1, req, variant.key, epoch, answer);
     const source = answer.body instanceof Uint8Array ? answer.body : new Uint8Array(await new Response(answer.body).arrayBuffer());
     const rendered = variant.render(source, answer.meta);

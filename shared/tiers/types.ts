@@ -57,6 +57,8 @@ export interface ShieldAnswer {
   body?: Uint8Array | ReadableStream<Uint8Array>;
   /** Requests per second this shard saw for the key lately (hot-key detection at the edge). */
   rate?: number;
+  /** Set instead of `body` for objects too large to keep: the origin key the edge streams from. */
+  direct?: string;
 }
 
 /**

@@ -1,5 +1,5 @@
 // /_/metrics: this isolate's edge counters merged with every shield's counters.
-import { COALESCED_HELP, edgeMetrics, type MetricsRegistry } from "../../shared/metrics";
+import { COALESCED_HELP, ORIGIN_FETCHES_HELP, edgeMetrics, type MetricsRegistry } from "../../shared/metrics";
 import type { Tiers } from "../../shared/tiers";
 
 export async function renderMetrics(tiers: Tiers): Promise<MetricsRegistry> {
@@ -13,8 +13,8 @@ export async function renderMetrics(tiers: Tiers): Promise<MetricsRegistry> {
     totals.set(region, t);
   }
   const extra: Array<{ name: string; help: string; labels: Record<string, string>; value: number }> = [...totals.entries()].flatMap(([region, t]) => [
-    { name: "pkgedge_origin_fetches_total", help: "Reads of the origin made by the shields.", labels: { region, kind: "metadata" }, value: t.metadata },
-    { name: "pkgedge_origin_fetches_total", help: "Reads of the origin made by the shields.", labels: { region, kind: "blob" }, value: t.blob },
+    { name: "pkgedge_origin_fetches_total", help: ORIGIN_FETCHES_HELP, labels: { region, kind: "metadata" }, value: t.metadata },
+    { name: "pkgedge_origin_fetches_total", help: ORIGIN_FETCHES_HELP, labels: { region, kind: "blob" }, value: t.blob },
     { name: "pkgedge_coalesced_total", help: COALESCED_HELP, labels: { region } as Record<string, string>, value: t.coalesced },
   ]);
   return edgeMetrics.merged(extra);
