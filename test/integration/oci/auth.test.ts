@@ -217,6 +217,19 @@ describe("pkgedge tokens", () => {
     expect((await team.pushBlob("team/app/nested", blob)).status).toBe(201);
   });
 
+  it("see only their repositories in the catalog when reads need a token", async () => {
+    await oci.pushImage("team/listed", "v1", image);
+    const registry = workerWith({ ANONYMOUS_READ: "false" });
+    const team = await clientWithToken({ scopes: ["read"], packages: ["team/*"] }, registry);
+    const { repositories } = await (await team.catalog()).json<{ repositories: string[] }>();
+    expect(repositories).toContain("team/listed");
+    expect(repositories.filter((r) => !r.startsWith("team/"))).toEqual([]);
+    // Anonymous callers may pull nothing here: an empty catalog (or a 401), never a name.
+    const anon = await new OciClient(registry).catalog();
+    if (anon.status === 401) await expectOciError(anon, 401, "UNAUTHORIZED");
+    else expect([anon.status, await anon.json()]).toEqual([200, { repositories: [] }]);
+  });
+
   it("answer 403 DENIED for pulls outside their patterns when reads need a token", async () => {
     const registry = workerWith({ ANONYMOUS_READ: "false" });
     const team = await clientWithToken({ scopes: ["read"], packages: ["team/*"] }, registry);
