@@ -1,6 +1,7 @@
 // The shield's SQLite tables: cached objects split into chunks (a SQLite row holds at most 2 MB),
 // plus the counters behind the metrics. Schema changes are new migrations, never edits.
 
+import { LAG_BUCKETS_MS } from "../shared/metrics";
 import type { ObjectMeta, ShieldStats, TierRequest } from "../shared/tiers/types";
 
 const CHUNK_BYTES = 1024 * 1024;
@@ -31,8 +32,7 @@ const MIGRATIONS = [
    ALTER TABLE objects ADD COLUMN requests INTEGER NOT NULL DEFAULT 0;`,
 ];
 
-/** Upper bounds (ms) of the invalidation lag histogram kept in the counters table. */
-export const LAG_BUCKETS_MS = [10, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000];
+
 
 export type Counter = "hits" | "misses" | "coalesced" | "origin_metadata" | "origin_blob" | "stale_served" | "negative_hits" | "origin_errors";
 

@@ -8,18 +8,34 @@ interface Family {
   name: string;
   help: string;
   type: "counter" | "histogram";
+  /** Histogram bucket upper bounds (one set per family). */
+  bounds: number[];
   samples: Map<string, { labels: Labels; value: number; buckets?: number[]; sum?: number; count?: number }>;
 }
 
+/** A histogram sample gathered elsewhere (a shield's SQLite counters), to merge in. */
+export interface HistogramSample {
+  name: string;
+  help: string;
+  labels: Labels;
+  bounds: number[];
+  /** Observations at or below each bound (cumulative, as Prometheus buckets are). */
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
 export const DURATION_BUCKETS_MS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+/** Upper bounds (ms) of the invalidation lag histogram (kept in each shield's counters). */
+export const LAG_BUCKETS_MS = [10, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000];
 
 export class MetricsRegistry {
   private readonly families = new Map<string, Family>();
 
-  private family(name: string, help: string, type: Family["type"]): Family {
+  private family(name: string, help: string, type: Family["type"], bounds = DURATION_BUCKETS_MS): Family {
     let f = this.families.get(name);
     if (!f) {
-      f = { name, help, type, samples: new Map() };
+      f = { name, help, type, bounds, samples: new Map() };
       this.families.set(name, f);
     }
     return f;
@@ -34,7 +50,7 @@ export class MetricsRegistry {
   }
 
   observe(name: string, help: string, labels: Labels, value: number, buckets = DURATION_BUCKETS_MS): void {
-    const f = this.family(name, help, "histogram");
+    const f = this.family(name, help, "histogram", buckets);
     const id = labelId(labels);
     let s = f.samples.get(id);
     if (!s) {
@@ -48,14 +64,23 @@ export class MetricsRegistry {
     s.count!++;
   }
 
-  /** A copy with extra counter samples merged in (used for shield counters). */
-  merged(extra: Array<{ name: string; help: string; labels: Labels; value: number }>): MetricsRegistry {
+  /** A copy with extra counter and histogram samples merged in (used for shield counters). */
+  merged(extra: Array<{ name: string; help: string; labels: Labels; value: number }>, histograms: HistogramSample[] = []): MetricsRegistry {
     const copy = new MetricsRegistry();
     for (const f of this.families.values()) {
-      const g = copy.family(f.name, f.help, f.type);
+      const g = copy.family(f.name, f.help, f.type, f.bounds);
       for (const [id, s] of f.samples) g.samples.set(id, { ...s, labels: { ...s.labels }, buckets: s.buckets?.slice() });
     }
     for (const e of extra) copy.inc(e.name, e.help, e.labels, e.value);
+    for (const h of histograms) {
+      const f = copy.family(h.name, h.help, "histogram", h.bounds);
+      const id = labelId(h.labels);
+      const s = f.samples.get(id) ?? { labels: h.labels, value: 0, buckets: h.bounds.map(() => 0), sum: 0, count: 0 };
+      h.counts.forEach((n, i) => (s.buckets![i]! += n));
+      s.sum! += h.sum;
+      s.count! += h.count;
+      f.samples.set(id, s);
+    }
     return copy;
   }
 
@@ -68,7 +93,7 @@ export class MetricsRegistry {
           lines.push(`${f.name}${fmt(s.labels)} ${s.value}`);
           continue;
         }
-        DURATION_BUCKETS_MS.forEach((le, i) => lines.push(`${f.name}_bucket${fmt({ ...s.labels, le: String(le) })} ${s.buckets![i]}`));
+        f.bounds.forEach((le, i) => lines.push(`${f.name}_bucket${fmt({ ...s.labels, le: String(le) })} ${s.buckets![i]}`));
         lines.push(`${f.name}_bucket${fmt({ ...s.labels, le: "+Inf" })} ${s.count}`);
         lines.push(`${f.name}_sum${fmt(s.labels)} ${s.sum}`, `${f.name}_count${fmt(s.labels)} ${s.count}`);
       }
@@ -85,11 +110,41 @@ export class MetricsRegistry {
         samples: [...f.samples.values()].map((s) =>
           f.type === "counter"
             ? { labels: s.labels, value: s.value }
-            : { labels: s.labels, count: s.count, sum: s.sum, buckets: Object.fromEntries(DURATION_BUCKETS_MS.map((le, i) => [le, s.buckets![i]])) }),
+            : {
+                labels: s.labels,
+                count: s.count,
+                sum: s.sum,
+                buckets: Object.fromEntries(f.bounds.map((le, i) => [le, s.buckets![i]])),
+                p50: quantile(f.bounds, s.buckets!, s.count!, 0.5),
+                p95: quantile(f.bounds, s.buckets!, s.count!, 0.95),
+                p99: quantile(f.bounds, s.buckets!, s.count!, 0.99),
+              }),
       };
     }
     return out;
   }
+}
+
+/**
+ * Estimates a quantile from cumulative buckets by linear interpolation inside the bucket that
+ * holds it (as Prometheus' histogram_quantile does); past the last bound it answers that bound.
+ */
+export function quantile(bounds: number[], cumulative: number[], count: number, q: number): number | null {
+  if (count === 0) return null;
+  const rank = q * count;
+  let lower = 0;
+  let below = 0;
+  for (let i = 0; i < bounds.length; i++) {
+    const upto = cumulative[i]!;
+    if (upto >= rank) {
+      const inBucket = upto - below;
+      const share = inBucket === 0 ? 0 : (rank - below) / inBucket;
+      return Math.round((lower + (bounds[i]! - lower) * share) * 100) / 100;
+    }
+    lower = bounds[i]!;
+    below = upto;
+  }
+  return bounds[bounds.length - 1]!;
 }
 
 function labelId(labels: Labels): string {

@@ -1,5 +1,5 @@
 // /_/metrics: this isolate's edge counters merged with every shield's counters.
-import { COALESCED_HELP, ORIGIN_FETCHES_HELP, edgeMetrics, type MetricsRegistry } from "../../shared/metrics";
+import { COALESCED_HELP, LAG_BUCKETS_MS, ORIGIN_FETCHES_HELP, edgeMetrics, type HistogramSample, type MetricsRegistry } from "../../shared/metrics";
 import type { Tiers } from "../../shared/tiers";
 
 export async function renderMetrics(tiers: Tiers): Promise<MetricsRegistry> {
@@ -17,5 +17,21 @@ export async function renderMetrics(tiers: Tiers): Promise<MetricsRegistry> {
     { name: "pkgedge_origin_fetches_total", help: ORIGIN_FETCHES_HELP, labels: { region, kind: "blob" }, value: t.blob },
     { name: "pkgedge_coalesced_total", help: COALESCED_HELP, labels: { region } as Record<string, string>, value: t.coalesced },
   ]);
-  return edgeMetrics.merged(extra);
+  // The invalidation lag histogram: each region's shard 0 records when its region applied an event.
+  const lag = new Map<string, { counts: number[]; sum: number; count: number }>();
+  for (const { region, stats } of shards) {
+    const l = lag.get(region) ?? { counts: LAG_BUCKETS_MS.map(() => 0), sum: 0, count: 0 };
+    stats.lag.buckets.forEach((n, i) => (l.counts[i]! += n));
+    l.sum += stats.lag.sum;
+    l.count += stats.lag.count;
+    lag.set(region, l);
+  }
+  const histograms: HistogramSample[] = [...lag.entries()].map(([region, l]) => ({
+    name: "pkgedge_invalidation_lag_ms",
+    help: "Time from an origin write to a region's shields applying its invalidation.",
+    labels: { region },
+    bounds: LAG_BUCKETS_MS,
+    ...l,
+  }));
+  return edgeMetrics.merged(extra, histograms);
 }

@@ -1,0 +1,43 @@
+// The metrics registry: quantiles from histogram buckets, and shield histograms merged into the
+// edge registry as /_/metrics renders them.
+import { describe, expect, it } from "vitest";
+import { MetricsRegistry, quantile } from "../../../shared/metrics";
+
+describe("quantile", () => {
+  const bounds = [10, 100, 1000];
+  it("interpolates inside the bucket that holds the rank", () => {
+    // 100 observations: 50 at or below 10 ms, 90 at or below 100 ms, all at or below 1000 ms.
+    expect(quantile(bounds, [50, 90, 100], 100, 0.5)).toBe(10);
+    expect(quantile(bounds, [50, 90, 100], 100, 0.7)).toBe(55);
+    expect(quantile(bounds, [50, 90, 100], 100, 0.95)).toBe(550);
+  });
+  it("answers null without observations and the last bound beyond it", () => {
+    expect(quantile(bounds, [0, 0, 0], 0, 0.5)).toBeNull();
+    expect(quantile(bounds, [0, 0, 0], 4, 0.99)).toBe(1000);
+  });
+});
+
+describe("MetricsRegistry", () => {
+  it("reports p50/p95/p99 per histogram sample in JSON", () => {
+    const m = new MetricsRegistry();
+    for (let i = 1; i <= 100; i++) m.observe("t_ms", "test", { tier: "L1-HIT" }, i);
+    const sample = (m.toJSON().t_ms!.samples[0] as { p50: number; p95: number; p99: number; count: number });
+    expect(sample.count).toBe(100);
+    expect(sample.p50).toBeGreaterThan(25);
+    expect(sample.p50).toBeLessThanOrEqual(50);
+    expect(sample.p99).toBeGreaterThan(sample.p95);
+    expect(sample.p99).toBeLessThanOrEqual(100);
+  });
+
+  it("merges histograms with their own bounds, summing samples with equal labels", () => {
+    const m = new MetricsRegistry().merged([], [
+      { name: "lag_ms", help: "lag", labels: { region: "eu-west" }, bounds: [100, 1000], counts: [1, 3], sum: 900, count: 3 },
+      { name: "lag_ms", help: "lag", labels: { region: "eu-west" }, bounds: [100, 1000], counts: [0, 1], sum: 400, count: 1 },
+    ]);
+    const text = m.toPrometheus();
+    expect(text).toContain('lag_ms_bucket{region="eu-west",le="100"} 1');
+    expect(text).toContain('lag_ms_bucket{region="eu-west",le="1000"} 4');
+    expect(text).toContain('lag_ms_bucket{region="eu-west",le="+Inf"} 4');
+    expect(text).toContain('lag_ms_sum{region="eu-west"} 1300');
+  });
+});
