@@ -136,6 +136,18 @@ describe("end-7 PUT /v2/<name>/manifests/<reference>", () => {
     expect(JSON.stringify(answer.errors[0]!.detail)).toContain(image.config.digest);
   });
 
+  it("answers 400 MANIFEST_BLOB_UNKNOWN for a layer whose upload has not been closed", async () => {
+    const image = await randomImage();
+    await oci.pushBlobs("put/unfinished", image.config);
+    const location = await oci.openUpload("put/unfinished");
+    const layer = image.layers[0]!;
+    expect((await oci.patchUpload(location, layer.bytes, `0-${layer.size - 1}`)).status).toBe(202);
+    await expectRefused("put/unfinished", "v1", image.manifest, 400, "MANIFEST_BLOB_UNKNOWN");
+    // Closing the upload makes the same manifest acceptable.
+    expect((await oci.closeUpload(location, layer.digest)).status).toBe(201);
+    expect((await oci.putManifest("put/unfinished", "v1", image.manifest)).status).toBe(201);
+  });
+
   it("answers 400 MANIFEST_BLOB_UNKNOWN for a blob pushed only to another repository", async () => {
     const image = await randomImage();
     await oci.pushBlobs("put/elsewhere", image.config, ...image.layers);
@@ -192,6 +204,24 @@ describe("end-7 PUT /v2/<name>/manifests/<reference>", () => {
     const large = await manifestOf({ ...image.manifest.json, annotations: { "org.example.filler": filler } });
     expect(large.size).toBeGreaterThan(4 * 1024 * 1024);
     await expectRefused("put/large", "v1", large, 413, "SIZE_INVALID");
+  }, 20_000);
+
+  it("answers 413 SIZE_INVALID for a manifest over 4 MiB sent without a Content-Length", async () => {
+    const image = await randomImage();
+    await oci.pushBlobs("put/large-streamed", image.config, ...image.layers);
+    const large = await manifestOf({ ...image.manifest.json, annotations: { "org.example.filler": "z".repeat(4 * 1024 * 1024) } });
+    // A streamed body declares no length: the limit must hold while reading, not only by header.
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < large.bytes.byteLength; i += 256 * 1024) controller.enqueue(large.bytes.slice(i, i + 256 * 1024));
+        controller.close();
+      },
+    });
+    await expectNothingStored(async () => {
+      const res = await oci.request("/v2/put/large-streamed/manifests/v1", { method: "PUT", headers: { "content-type": MEDIA.manifest }, body });
+      await expectOciError(res, 413, "SIZE_INVALID");
+    });
+    await expectNoManifest(anonymous, "put/large-streamed", "v1");
   }, 20_000);
 
   it("accepts a manifest just under 4 MiB", async () => {
