@@ -7,7 +7,7 @@
 //   node_modules/.bin/node scripts/bench-tiers.mjs [--only=tiers,propagation,herd,install]
 //     [--src=HEAD|tree] [--origin-latency=250] [--delays=us-east:100,eu-west:300,ap-south:600]
 //     [--leaves=30] [--pairs=10] [--settle=1500] [--l1-repeats=3] [--propagation=5]
-//     [--herd=1000] [--install-runs=3] [--top=express] [--wait-idle=30]
+//     [--herd=1000] [--herd-slow-latency=3000 (0: skip)] [--install-runs=3] [--top=express] [--wait-idle=30]
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -35,6 +35,7 @@ const { values: args } = parseArgs({
     "l1-repeats": { type: "string", default: "3" },
     propagation: { type: "string", default: "5" },
     herd: { type: "string", default: "1000" },
+    "herd-slow-latency": { type: "string", default: "3000" },
     "install-runs": { type: "string", default: "3" },
     top: { type: "string", default: "express" },
     "wait-idle": { type: "string", default: "30" },
@@ -60,6 +61,7 @@ const opts = {
   l1Repeats: bounded("l1-repeats", 1, 20),
   propagation: bounded("propagation", 1, 50),
   herd: bounded("herd", 1, 5000),
+  herdSlowLatencyMs: bounded("herd-slow-latency", 0, 30_000),
   installRuns: bounded("install-runs", 1, 10),
   src: args.src,
 };
@@ -110,8 +112,8 @@ async function main() {
     return () => servers.delete(s);
   };
 
-  const step = async (key, title, fn) => {
-    if (!only.has(key)) return;
+  const step = async (key, title, fn, enabled = only.has(key)) => {
+    if (!enabled) return;
     log(title);
     const cpu0 = cpuSnapshot();
     const load0 = loadavg()[0];
@@ -135,6 +137,17 @@ async function main() {
     if (results.tiers) process.stderr.write(`\n${barChart(results.tiers.summary)}\n\n`);
     await step("propagation", "2. invalidation convergence per region", () => measurePropagation(server, { adminToken, regions, count: opts.propagation, log }));
     await step("herd", `3. ${opts.herd} concurrent cold requests for one object`, () => measureHerd(server, { adminToken, region: regions[0], clients: opts.herd, log }));
+    await server.stop();
+    untrack();
+  }
+  if (only.has("herd") && opts.herdSlowLatencyMs > 0) {
+    // The same herd with an origin slow enough that every request arrives while the read is in
+    // flight (at 250 ms, two cores get only a few hundred of the 1,000 through in that window).
+    const persistDir = mkdtempSync(join(tmpdir(), "pkgedge-bench-tiers-herd-"));
+    onCleanup(() => rmSync(persistDir, { recursive: true, force: true }));
+    const server = await startOn({ persistDir, srcDir: source.dir, adminToken, vars: { ...vars, ORIGIN_LATENCY_MS: String(opts.herdSlowLatencyMs), PREFETCH: "true" }, log });
+    const untrack = track(server);
+    await step("herdSlow", `3b. the herd again with a ${opts.herdSlowLatencyMs} ms origin`, () => measureHerd(server, { adminToken, region: regions[0], clients: opts.herd, log }), true);
     await server.stop();
     untrack();
   }

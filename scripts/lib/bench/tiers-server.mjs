@@ -76,6 +76,10 @@ export async function startOn({ persistDir, vars, adminToken, srcDir = projectRo
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (exited) throw new Error(`wrangler dev exited early:\n${output.slice(-4000)}`);
+    if (/Build failed/.test(output)) {
+      await stop();
+      throw new Error(`wrangler dev could not build the Worker in ${srcDir}:\n${output.slice(-2500)}`);
+    }
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`wrangler dev did not become healthy in ${timeoutMs} ms:\n${output.slice(-4000)}`);
