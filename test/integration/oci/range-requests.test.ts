@@ -80,6 +80,18 @@ describe("end-2 GET /v2/<name>/blobs/<digest> with Range", () => {
     await res.arrayBuffer();
   });
 
+  it("answers 416 to a zero-length suffix and to any range of an empty blob", async () => {
+    // RFC 9110 section 14.1.2: a suffix of 0 bytes, or any range of nothing, cannot be satisfied.
+    const zero = await reader.getBlob("range/app", blob.digest, { headers: { range: "bytes=-0" } });
+    expect([zero.status, zero.headers.get("content-range")]).toEqual([416, `bytes */${blob.size}`]);
+    await zero.arrayBuffer();
+    const empty = await content(new Uint8Array(0));
+    await oci.pushBlobs("range/app", empty);
+    const res = await reader.getBlob("range/app", empty.digest, { headers: { range: "bytes=0-" } });
+    expect([res.status, res.headers.get("content-range")]).toEqual([416, "bytes */0"]);
+    await res.arrayBuffer();
+  });
+
   it("ignores a Range it cannot parse and serves the whole blob", async () => {
     // RFC 9110 section 14.2: a server MAY ignore an invalid Range field.
     const res = await reader.getBlob("range/app", blob.digest, { headers: { range: "pages=1-2" } });
