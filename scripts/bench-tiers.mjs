@@ -20,7 +20,7 @@ import { round } from "./lib/bench/stats.mjs";
 import { measureInstallPrefetch } from "./lib/bench/tiers-install.mjs";
 import { measureHerd, measurePropagation, measureTierLatency } from "./lib/bench/tiers-measures.mjs";
 import { barChart, buildTiersReport } from "./lib/bench/tiers-report.mjs";
-import { exportRevision, startOn } from "./lib/bench/tiers-server.mjs";
+import { exportRevision, histogram, metricsJson, startOn } from "./lib/bench/tiers-server.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -136,6 +136,13 @@ async function main() {
     await step("tiers", "1. latency by tier", () => measureTierLatency(server, { adminToken, regions, leaves: opts.leaves, pairs: opts.pairs, settleMs: opts.settleMs, l1Repeats: opts.l1Repeats, log }));
     if (results.tiers) process.stderr.write(`\n${barChart(results.tiers.summary)}\n\n`);
     await step("propagation", "2. invalidation convergence per region", () => measurePropagation(server, { adminToken, regions, count: opts.propagation, log }));
+    try {
+      // The Worker's own view, before the herd adds its thousands of answers.
+      const m = await metricsJson(server.url, adminToken);
+      results.serverView = { requestDurationMs: histogram(m, "pkgedge_request_duration_ms"), invalidationLagMs: histogram(m, "pkgedge_invalidation_lag_ms") };
+    } catch (err) {
+      results.failures.push({ step: "metrics", error: err.message });
+    }
     await step("herd", `3. ${opts.herd} concurrent cold requests for one object`, () => measureHerd(server, { adminToken, region: regions[0], clients: opts.herd, log }));
     await server.stop();
     untrack();

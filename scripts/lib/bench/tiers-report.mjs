@@ -48,6 +48,14 @@ function propagationTable(p, settings) {
   return markdownTable(["region", "strategy", "PROPAGATION_DELAY_MS", "converged", "p50 ms to new version", "max ms"], rows);
 }
 
+function serverTable(v) {
+  const rows = [
+    ...v.requestDurationMs.map((x) => ["pkgedge_request_duration_ms", JSON.stringify(x.labels), x.count, formatNumber(x.p50), formatNumber(x.p95), formatNumber(x.p99)]),
+    ...v.invalidationLagMs.map((x) => ["pkgedge_invalidation_lag_ms", JSON.stringify(x.labels), x.count, formatNumber(x.p50), formatNumber(x.p95), formatNumber(x.p99)]),
+  ];
+  return markdownTable(["histogram", "labels", "count", "p50", "p95", "p99"], rows);
+}
+
 function herdTable(herds) {
   const rows = herds.flatMap(([latency, h]) => Object.entries(h).map(([kind, x]) => [kind, latency, `${x.ok}/${x.clients}`, x.originReads.metadata, x.originReads.blob,
     formatNumber(x.wallMs), formatNumber(x.latencyMs.p50), formatNumber(x.latencyMs.max), `${x.reachedShieldCold ?? "?"}`, states(x.responses)]));
@@ -102,7 +110,10 @@ export function buildTiersReport(results) {
       `Predictive: parent -> child -> grandchild chains; the parent's packument is fetched, then (after ${results.tiers.settleMs} ms, ` +
       `or at once like npm) the child's and grandchild's packument and tarball are fetched for the first time.`, "");
   }
-  if (results.propagation) parts.push("## Invalidation convergence after a publish", "", propagationTable(results.propagation, results.settings), "");
+  if (results.propagation) parts.push("## Invalidation convergence after a publish", "", propagationTable(results.propagation, results.settings), "",
+    `Time from the publish's answer until a region's packument lists the new version (polled every 20 ms per region), so it includes the ` +
+    `origin read (${o.originLatencyMs} ms) that fetches the new copy; the publishing region (${o.regions[0]}) applies the change at once.`, "");
+  if (results.serverView) parts.push("## The Worker's own view (/_/metrics histograms, before the herd)", "", serverTable(results.serverView), "");
   const herds = [[o.originLatencyMs, results.herd], [o.herdSlowLatencyMs, results.herdSlow]].filter(([, h]) => h);
   if (herds.length) {
     parts.push("## Thundering herd (cold object, one region)", "", herdTable(herds), "",

@@ -153,3 +153,8 @@ export function flattenMetrics(metrics) {
   }
   return [];
 }
+
+/** Histogram samples of one family as [{ labels, count, p50, p95, p99 }] (quantiles as the server estimates them). */
+export function histogram(metrics, name) {
+  return (metrics?.[name]?.samples ?? []).map((x) => ({ labels: x.labels, count: x.count, p50: x.p50 ?? null, p95: x.p95 ?? null, p99: x.p99 ?? null }));
+}
