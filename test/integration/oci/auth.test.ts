@@ -214,7 +214,17 @@ describe("pkgedge tokens", () => {
       await expectOciError(await team.pushBlob("other/app", blob), 403, "DENIED");
     });
     expect((await team.pushBlob("team/app", blob)).status).toBe(201);
-    expect((await team.pushBlob("team/app/nested", blob)).status).toBe(201);
+  });
+
+  it("match an exact repository pattern exactly, not as a prefix", async () => {
+    const alpine = await clientWithToken({ scopes: ["publish"], packages: ["library/alpine"] });
+    const blob = await content("exact pattern");
+    expect((await alpine.pushBlob("library/alpine", blob)).status).toBe(201);
+    await expectNothingStored(async () => {
+      for (const name of ["library/alpine2", "library/alpine-edge", "library/alpine/extra", "library"]) {
+        await expectOciError(await alpine.pushBlob(name, blob), 403, "DENIED");
+      }
+    });
   });
 
   it("see only their repositories in the catalog when reads need a token", async () => {

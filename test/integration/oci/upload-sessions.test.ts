@@ -77,6 +77,8 @@ describe("end-13 GET /v2/<name>/blobs/uploads/<uuid>", () => {
     const elsewhere = location.replace("/v2/sessions/mine/", "/v2/sessions/theirs/");
     await expectOciError(await oci.uploadStatus(elsewhere), 404, "BLOB_UPLOAD_UNKNOWN");
     await expectOciError(await oci.patchUpload(elsewhere, new Uint8Array(4), "100-103"), 404, "BLOB_UPLOAD_UNKNOWN");
+    await expectOciError(await oci.closeUpload(elsewhere, (await content("x")).digest, encode("x")), 404, "BLOB_UPLOAD_UNKNOWN");
+    await expectOciError(await oci.cancelUpload(elsewhere), 404, "BLOB_UPLOAD_UNKNOWN");
     // The session itself is untouched.
     expect((await oci.uploadStatus(location)).headers.get("range")).toBe("0-99");
   });
