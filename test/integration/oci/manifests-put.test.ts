@@ -105,6 +105,9 @@ describe("end-7 PUT /v2/<name>/manifests/<reference>", () => {
     const strange = await manifestOf({ ...image.manifest.json, mediaType: "application/vnd.example.unknown+json" });
     await expectRefused("put/invalid", "v1", strange, 400, "MANIFEST_INVALID");
     await expectRefused("put/invalid", "v1", image.manifest, 400, "MANIFEST_INVALID", "text/plain");
+    // Docker schema 1 (signed, long deprecated) is not one of the four accepted types.
+    const schema1 = await manifestOf({ schemaVersion: 1, name: "put/invalid", tag: "v1", fsLayers: [], history: [] }, "application/vnd.docker.distribution.manifest.v1+prettyjws");
+    await expectRefused("put/invalid", "v1", schema1, 400, "MANIFEST_INVALID");
   });
 
   it("answers 400 MANIFEST_INVALID when the Content-Type and the body's mediaType disagree", async () => {
