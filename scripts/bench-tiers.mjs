@@ -96,6 +96,7 @@ async function main() {
   // The committed tree by default: others edit the working tree while this runs.
   const source = opts.src === "tree" ? { dir: projectRoot, commit: null } : exportRevision(opts.src);
   results.source = source;
+  if (source.commit) onCleanup(() => rmSync(source.dir, { recursive: true, force: true }));
   log(`source: ${source.commit ? `commit ${source.commit.slice(0, 12)} (exported to ${source.dir})` : "the working tree"}`);
   const adminToken = `admin-${randomSecret(32)}`;
   const vars = {

@@ -8,7 +8,7 @@ import { byName } from "./corpus.mjs";
 import { buildPublishDoc, publishOrThrow } from "./npm-publish.mjs";
 import { timeNpmInstall } from "./npm-install.mjs";
 import { round, summarize } from "./stats.mjs";
-import { emptyCaches, metricsJson, originFetches, startOn } from "./tiers-server.mjs";
+import { counterSum, emptyCaches, metricsJson, originFetches, startOn } from "./tiers-server.mjs";
 
 async function publishCorpus(server, token, corpus) {
   const groups = [...byName(corpus.packages).values()];
@@ -60,24 +60,27 @@ export async function measureInstallPrefetch({ srcDir, corpus, runs, adminToken,
         const drop = onServer(server);
         try {
           // Asking every shard for its stats also starts them, so the install is not charged for that.
-          const before = originFetches(await metricsJson(server.url, adminToken));
+          const m0 = await metricsJson(server.url, adminToken);
+          const before = originFetches(m0);
           const load = loadavg()[0];
           const r = await timeNpmInstall({ registry: server.registry, token, spec, extraArgs: ["--prefer-online"] });
           await new Promise((res) => setTimeout(res, settleMs));
-          const after = originFetches(await metricsJson(server.url, adminToken));
+          const m1 = await metricsJson(server.url, adminToken);
+          const after = originFetches(m1);
           const run = {
             ok: r.ok && r.packages >= corpus.packages.length,
             ms: round(r.ms, 0),
             packages: r.packages,
             foreignTarballs: r.foreignTarballs,
             originReads: { metadata: after.metadata - before.metadata, blob: after.blob - before.blob },
+            prefetched: counterSum(m1, "pkgedge_prefetch_total") - counterSum(m0, "pkgedge_prefetch_total"),
             loadavg1mBefore: round(load, 2),
             emptied: removed,
             ...(r.ok ? {} : { error: r.stderr.slice(-800) }),
           };
           out.runs[prefetch ? "on" : "off"].push(run);
           log(`  install #${i + 1} prefetch ${prefetch ? "on " : "off"}: ${run.ok ? `${run.ms} ms, ${run.packages} packages` : `FAILED ${r.code} ${r.stderr.slice(-300)}`}, ` +
-            `origin reads ${JSON.stringify(run.originReads)}, load ${run.loadavg1mBefore}`);
+            `origin reads ${JSON.stringify(run.originReads)}, prefetched ${run.prefetched}, load ${run.loadavg1mBefore}`);
         } finally {
           await server.stop();
           drop();

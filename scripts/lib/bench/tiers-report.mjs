@@ -69,9 +69,10 @@ function installTable(inst) {
     const all = inst.runs[mode].map((r) => (r.ok ? r.ms : "failed")).join(", ");
     const reads = inst.runs[mode].map((r) => `${r.originReads.metadata}+${r.originReads.blob}`).join(", ");
     const load = inst.runs[mode].map((r) => r.loadavg1mBefore).join(", ");
-    return [label, `${x.ok}/${x.of}`, formatNumber(x.medianMs), all, reads, load];
+    const prefetched = inst.runs[mode].map((r) => r.prefetched ?? "?").join(", ");
+    return [label, `${x.ok}/${x.of}`, formatNumber(x.medianMs), all, reads, prefetched, load];
   };
-  return markdownTable(["npm install, empty cache", "ok", "median ms", "runs ms", "origin reads metadata+blob", "load avg (1 min) before each"],
+  return markdownTable(["npm install, empty cache", "ok", "median ms", "runs ms", "origin reads metadata+blob", "pkgedge_prefetch_total", "load avg (1 min) before each"],
     [row("off", "PREFETCH=false"), row("on", "PREFETCH=true")]);
 }
 

@@ -158,3 +158,8 @@ export function flattenMetrics(metrics) {
 export function histogram(metrics, name) {
   return (metrics?.[name]?.samples ?? []).map((x) => ({ labels: x.labels, count: x.count, p50: x.p50 ?? null, p95: x.p95 ?? null, p99: x.p99 ?? null }));
 }
+
+/** Sum of a counter family's samples (0 when the family is absent). */
+export function counterSum(metrics, name) {
+  return (metrics?.[name]?.samples ?? []).reduce((n, x) => n + (Number(x.value) || 0), 0);
+}
