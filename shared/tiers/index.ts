@@ -191,10 +191,14 @@ export class Tiers {
    */
   async publish(change: Change): Promise<void> {
     const event = newEvent(change, this.region);
+    const others = this.config.regions.filter((r) => r !== this.region);
     await Promise.all([
       applyInRegion(this.env, this.config, this.region, [event], { mode: "hard", l1: true }),
-      this.forgetNotFoundElsewhere(event.keys, event.l1Keys ?? event.keys, event.version),
+      change.removal
+        ? Promise.all(others.map((r) => applyInRegion(this.env, this.config, r, [event], { mode: "hard", l1: this.config.devRegionHeader })))
+        : this.forgetNotFoundElsewhere(event.keys, event.l1Keys ?? event.keys, event.version),
     ]);
+    // Sent for removals too: idempotent, it reaches a region that was unreachable just now.
     await this.enqueue(event);
   }
 

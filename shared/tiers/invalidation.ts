@@ -16,6 +16,11 @@ export interface Change {
   l1Keys?: string[];
   tags?: string[];
   prefix?: string;
+  /**
+   * Content was removed (unpublish, delete): applied in every region at once rather than when
+   * the queue delivers it, since a removal is often urgent (a leaked secret, malware) and rare.
+   */
+  removal?: boolean;
 }
 
 export function newEvent(change: Change, from: string, mode: InvalidationEvent["mode"] = "auto"): InvalidationEvent {

@@ -102,7 +102,11 @@ async function invalidatePackument(c: Context, name: string, removedVersions: st
   const tarballs = [...removedVersions.map((v) => tarballFile(name, v)), ...addedFiles].map((f) => tarballCacheKey(name, f));
   const l1Keys = [...renderedOrigins].flatMap((o) => [packumentVariantKey(name, "full", o), packumentVariantKey(name, "abbreviated", o)]);
   // The stored document's own L1 copy is what prefetch reads (and may remember as not found).
-  await c.get("tiers").publish({ keys: [packumentCacheKey(name), ...tarballs], l1Keys: [packumentCacheKey(name), ...l1Keys, ...tarballs] });
+  await c.get("tiers").publish({
+    keys: [packumentCacheKey(name), ...tarballs],
+    l1Keys: [packumentCacheKey(name), ...l1Keys, ...tarballs],
+    removal: removedVersions.length > 0,
+  });
 }
 
 async function readPackument(c: Context, name: string): Promise<Packument> {
@@ -161,7 +165,7 @@ const deleteTarball = async (c: Context) => {
   if (stored?.doc.versions[version]) throw new RegistryError("CONFLICT", `${name}@${version} is still published; unpublish the version first`);
   await store(c).delete(tarballObject(name, file));
   recordAudit(c, { action: "npm.tarball.delete", target: name, detail: { file } });
-  await c.get("tiers").publish({ keys: [tarballCacheKey(name, file)] });
+  await c.get("tiers").publish({ keys: [tarballCacheKey(name, file)], removal: true });
   return c.json({ ok: true });
 };
 npm.delete("/:scope{@[^/]+}/:name/-/:file/-rev/:rev", deleteTarball);

@@ -25,7 +25,7 @@ export async function deleteBlob(c: Context): Promise<Response> {
   const name = authorizedRepository(c, "delete");
   const { digest } = parseDigest(c.req.param("digest"));
   if (!(await repositories(c).deleteBlob(name, digest))) throw ociError("BLOB_UNKNOWN", `blob ${digest} is not in ${name}`, { detail: { digest } });
-  await invalidate(c, [blobCacheKey(name, digest)]);
+  await invalidate(c, [blobCacheKey(name, digest)], { removal: true });
   recordAudit(c, { action: "oci.blob.delete", target: `${name}@${digest}` });
   return c.body(null, 202);
 }

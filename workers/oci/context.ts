@@ -16,9 +16,12 @@ export function authorizedRepository(c: Context, action: OciAction): string {
 export const objectStore = (c: Context) => new ObjectStore(c.env.BLOBS);
 export const repositories = (c: Context) => new RepositoryStore(objectStore(c));
 
-/** A change to these cache keys: applied in this region now, in every other via the queue. */
-export function invalidate(c: Context, keys: string[]): Promise<void> {
-  return keys.length ? c.get("tiers").publish({ keys }) : Promise.resolve();
+/**
+ * A change to these cache keys: applied in this region now, in every other via the queue (or,
+ * for a removal, in every region now).
+ */
+export function invalidate(c: Context, keys: string[], opts: { removal?: boolean } = {}): Promise<void> {
+  return keys.length ? c.get("tiers").publish({ keys, ...opts }) : Promise.resolve();
 }
 
 /** Purge tag of a repository (`/_/purge` with tags: ["oci:team/app"]). */

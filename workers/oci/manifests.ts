@@ -81,13 +81,13 @@ export async function deleteManifest(c: Context): Promise<Response> {
   const repos = repositories(c);
   if (ref.kind === "tag") {
     if (!(await repos.deleteTag(name, ref.tag))) throw ociError("MANIFEST_UNKNOWN", `tag ${ref.tag} not found in ${name}`);
-    await invalidate(c, [tagCacheKey(name, ref.tag)]);
+    await invalidate(c, [tagCacheKey(name, ref.tag)], { removal: true });
     recordAudit(c, { action: "oci.tag.delete", target: `${name}:${ref.tag}` });
     return c.body(null, 202);
   }
   const deleted = await repos.deleteManifest(name, ref.digest.digest);
   if (!deleted) throw ociError("MANIFEST_UNKNOWN", `manifest ${ref.digest.digest} not found in ${name}`);
-  await invalidate(c, [manifestCacheKey(name, ref.digest.digest), ...deleted.tags.map((t) => tagCacheKey(name, t))]);
+  await invalidate(c, [manifestCacheKey(name, ref.digest.digest), ...deleted.tags.map((t) => tagCacheKey(name, t))], { removal: true });
   recordAudit(c, { action: "oci.manifest.delete", target: `${name}@${ref.digest.digest}`, detail: { tags: deleted.tags } });
   return c.body(null, 202);
 }
