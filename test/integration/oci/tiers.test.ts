@@ -4,6 +4,7 @@ import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { bodyDigest, content, imageManifest, manifestDescriptor, OciClient, publisher, randomBytes, randomImage } from "../../helpers/oci";
 import { BASE, workerWith } from "../../helpers/worker";
+import { metric } from "../../helpers/metrics";
 
 const REGIONS = ["us-east", "eu-west", "ap-south"];
 // workerWith waits for each request's cache writes before the next request.
@@ -12,18 +13,6 @@ let oci: OciClient;
 beforeAll(async () => {
   oci = await publisher();
 });
-
-interface MetricsJson {
-  [name: string]: { samples: Array<{ labels: Record<string, string>; value?: number }> } | undefined;
-}
-
-async function metric(name: string, labels: Record<string, string>): Promise<number> {
-  const res = await exports.default.fetch(`${BASE}/_/metrics?format=json`);
-  const json = (await res.json()) as MetricsJson;
-  return (json[name]?.samples ?? [])
-    .filter((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))
-    .reduce((sum, s) => sum + (s.value ?? 0), 0);
-}
 
 async function cacheState(res: Response): Promise<string | null> {
   await res.arrayBuffer();

@@ -1,25 +1,14 @@
 // Shared by the prefetch tests: a published dependency tree, reads in one region, and the
 // counters that show what prefetch did (edge prefetch counts, shield origin reads).
-import { exports } from "cloudflare:workers";
-import { BASE, type Fetch } from "../../helpers/worker";
+import type { Fetch } from "../../helpers/worker";
 import { manifestOf, publishBody } from "../../helpers/npm-body";
 import { NpmClient, escapedName, tarballPath } from "../../helpers/npm-client";
 import { createToken } from "../../helpers/tokens";
+import { metric } from "../../helpers/metrics";
+
+export { metric };
 
 export const ABBREVIATED = "application/vnd.npm.install-v1+json";
-
-interface MetricsJson {
-  [name: string]: { samples: Array<{ labels: Record<string, string>; value?: number }> } | undefined;
-}
-
-/** A counter from /_/metrics?format=json, summed over the samples matching `labels`. */
-export async function metric(name: string, labels: Record<string, string>): Promise<number> {
-  const res = await exports.default.fetch(`${BASE}/_/metrics?format=json`);
-  const json = (await res.json()) as MetricsJson;
-  return (json[name]?.samples ?? [])
-    .filter((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))
-    .reduce((sum, s) => sum + (s.value ?? 0), 0);
-}
 
 /** Origin reads (metadata and blobs) made by `region`'s shields. */
 export async function originReads(region: string): Promise<number> {

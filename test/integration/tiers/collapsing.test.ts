@@ -3,20 +3,9 @@ import { env, exports } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { app } from "../../../workers/app";
+import { metric } from "../../helpers/metrics";
 
 const BASE = "http://pkgedge.test";
-
-interface MetricsJson {
-  [name: string]: { samples: Array<{ labels: Record<string, string>; value?: number }> } | undefined;
-}
-
-async function metric(name: string, labels: Record<string, string>): Promise<number> {
-  const res = await exports.default.fetch(`${BASE}/_/metrics?format=json`);
-  const json = (await res.json()) as MetricsJson;
-  return (json[name]?.samples ?? [])
-    .filter((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))
-    .reduce((sum, s) => sum + (s.value ?? 0), 0);
-}
 
 function randomBytes(size: number): Uint8Array {
   const out = new Uint8Array(size);
