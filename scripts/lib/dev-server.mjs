@@ -88,7 +88,7 @@ export async function startDevServer({ vars = {}, timeoutMs = 60_000, log = fals
       throw new Error(`wrangler dev did not become healthy in ${timeoutMs} ms:\n${output}`);
     }
     try {
-      const res = await fetch(`${url}/_/health`);
+      const res = await fetch(`${url}/_/health`, { signal: AbortSignal.timeout(2000) }); // a hung connection must not outlive timeoutMs
       if (res.ok) break;
     } catch {
       // not listening yet
