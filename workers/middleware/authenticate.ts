@@ -5,21 +5,26 @@ import { looksLikeGrant, verifyGrant } from "../../shared/auth/grants";
 import { secretsEqual, verifyToken } from "../../shared/auth/tokens";
 import { TokenStore } from "../../shared/origin";
 
-export function credentialsFrom(header: string | null | undefined): string | null {
+/**
+ * The secret in an Authorization header: null when there is none (or another scheme), false
+ * when a Bearer or Basic header is malformed (extra parts, bad base64, no password), which is
+ * refused as bad credentials rather than quietly treated as anonymous.
+ */
+export function credentialsFrom(header: string | null | undefined): string | null | false {
   if (!header) return null;
-  const [scheme, value] = header.split(/\s+/, 2);
-  if (!scheme || !value) return null;
-  if (/^bearer$/i.test(scheme)) return value.trim();
-  if (/^basic$/i.test(scheme)) {
-    try {
-      const decoded = atob(value.trim());
-      const colon = decoded.indexOf(":");
-      return colon >= 0 ? decoded.slice(colon + 1) : null;
-    } catch {
-      return null;
-    }
+  const parts = header.trim().split(/\s+/);
+  const [scheme, value] = parts;
+  const known = scheme !== undefined && /^(bearer|basic)$/i.test(scheme);
+  if (!known) return null;
+  if (parts.length !== 2 || !value) return false;
+  if (/^bearer$/i.test(scheme!)) return value;
+  try {
+    const decoded = atob(value);
+    const colon = decoded.indexOf(":");
+    return colon >= 0 && colon < decoded.length - 1 ? decoded.slice(colon + 1) : false;
+  } catch {
+    return false;
   }
-  return null;
 }
 
 export function authenticate(): MiddlewareHandler<{ Bindings: Cloudflare.Env }> {
@@ -27,6 +32,7 @@ export function authenticate(): MiddlewareHandler<{ Bindings: Cloudflare.Env }> 
     c.set("principal", { kind: "anonymous" });
     c.set("badCredentials", false);
     const secret = credentialsFrom(c.req.header("authorization"));
+    if (secret === false) c.set("badCredentials", true);
     if (secret) {
       const admin = c.env.PKGEDGE_ADMIN_TOKEN;
       if (admin && (await secretsEqual(secret, admin))) {

@@ -142,3 +142,26 @@ describe("the admin secret", () => {
     expect(await secretsEqual("", "a")).toBe(false);
   });
 });
+
+describe("malformed Authorization headers", () => {
+  // A header that carries a valid token plus anything else is refused, not read as the token,
+  // and a broken one is refused, not quietly treated as anonymous.
+  it.each([
+    ["a valid Bearer token followed by junk", (t: string) => `Bearer ${t} junk`],
+    ["Basic with bytes that are not base64", () => "Basic %%%"],
+    ["Basic without a password", () => `Basic ${btoa("user:")}`],
+    ["Bearer without a value", () => "Bearer"],
+  ])("401 for %s, on npm and OCI", async (_what, header) => {
+    const fetch = workerWith({});
+    const { token } = await createToken({ scopes: ["read", "publish"] }, fetch);
+    const npm = await fetch("/npm/-/whoami", { headers: { authorization: header(token) } });
+    await expectNpmError(npm, 401, /invalid, expired or revoked token/);
+    await expectOciError(await fetch("/v2/", { headers: { authorization: header(token) } }), 401, "UNAUTHORIZED");
+  });
+
+  it("still reads the token from a well-formed header", async () => {
+    const fetch = workerWith({});
+    const { token } = await createToken({ scopes: ["read"] }, fetch);
+    expect((await fetch("/npm/-/whoami", { headers: { authorization: `  Bearer   ${token} ` } })).status).toBe(200);
+  });
+});
