@@ -12,13 +12,13 @@ import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { projectRoot } from "./lib/dev-server.mjs";
-import { onCleanup, runCleanup } from "./lib/bench/cleanup.mjs";
 import { loadCorpus } from "./lib/bench/corpus.mjs";
 import { measureInstall, measureLargePackument, measureLoad, measurePublish } from "./lib/bench/measures.mjs";
 import { buildReport } from "./lib/bench/report.mjs";
 import { startPkgedge, startVerdaccioTarget } from "./lib/bench/targets.mjs";
 import { ensureVerdaccio } from "./lib/bench/verdaccio.mjs";
 import { backgroundLoad, busyShare, calibrate, cpuSnapshot, otherShare } from "./lib/bench/machine.mjs";
+import { bounded as boundedOption, reportFailures, runBench, timedLog } from "./lib/bench/cli.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -44,11 +44,7 @@ const { values: args } = parseArgs({
   },
 });
 
-function bounded(name, min, max) {
-  const v = Number(args[name]);
-  if (!Number.isFinite(v) || v < min || v > max) throw new Error(`--${name} must be between ${min} and ${max}`);
-  return v;
-}
+const bounded = (name, min, max) => boundedOption(args, name, min, max);
 
 const opts = {
   durationMs: bounded("duration", 1, 120) * 1000,
@@ -68,7 +64,7 @@ const only = new Set(args.only.split(",").map((s) => s.trim()));
 const wanted = args.targets.split(",").map((s) => s.trim());
 const benchDir = join(projectRoot, "bench-results");
 const started = Date.now();
-const log = (msg) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${msg}\n`);
+const log = timedLog(started);
 
 // wrangler dev logs every request at info level through its Node process, which would compete
 // with workerd for the same two cores; Verdaccio's request log is off too (see verdaccio.mjs).
@@ -163,20 +159,7 @@ async function main() {
   results.table = report;
   writeFileSync(args.out, JSON.stringify(results, null, 2));
   process.stdout.write(`\n${report}\n\nresults: ${args.out} (${results.totalSeconds} s)\n`);
-  if (results.failures.length) {
-    process.stdout.write(`\n${results.failures.length} failure(s):\n`);
-    for (const f of results.failures) process.stdout.write(`- [${f.step}${f.target ? ` / ${f.target}` : ""}] ${String(f.error).slice(0, 1500)}\n`);
-  }
-  return results.failures.length ? 1 : 0;
+  return reportFailures(results.failures);
 }
 
-onCleanup(async () => {}); // installs the signal handlers before anything starts
-let code = 1;
-try {
-  code = await main();
-} catch (err) {
-  log(`bench failed: ${err.stack ?? err}`);
-} finally {
-  await runCleanup();
-}
-process.exit(code);
+await runBench(main, log);

@@ -12,13 +12,14 @@ import { availableParallelism, cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { projectRoot } from "./lib/dev-server.mjs";
-import { killOnExit, onCleanup, runCleanup } from "./lib/bench/cleanup.mjs";
+import { killOnExit, onCleanup } from "./lib/bench/cleanup.mjs";
 import { startDockerRegistry } from "./lib/bench/docker-registry.mjs";
 import { backgroundLoad, busyShare, calibrate, cpuSnapshot, otherShare } from "./lib/bench/machine.mjs";
 import { buildBenchImage } from "./lib/bench/oci-image.mjs";
 import { measureCopies, measureReads, seedTargets } from "./lib/bench/oci-measures.mjs";
 import { buildOciReport } from "./lib/bench/oci-report.mjs";
 import { startPkgedge } from "./lib/bench/targets.mjs";
+import { bounded as boundedOption, reportFailures, runBench, timedLog } from "./lib/bench/cli.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -38,11 +39,7 @@ const { values: args } = parseArgs({
   },
 });
 
-function bounded(name, min, max) {
-  const v = Number(args[name]);
-  if (!Number.isFinite(v) || v < min || v > max) throw new Error(`--${name} must be between ${min} and ${max}`);
-  return v;
-}
+const bounded = (name, min, max) => boundedOption(args, name, min, max);
 
 const opts = {
   durationMs: bounded("duration", 1, 120) * 1000,
@@ -57,7 +54,7 @@ const opts = {
 const only = new Set(args.only.split(",").map((s) => s.trim()));
 const wanted = args.targets.split(",").map((s) => s.trim());
 const started = Date.now();
-const log = (msg) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${msg}\n`);
+const log = timedLog(started);
 
 // wrangler dev logs every request at info level through its Node process, which would compete
 // with workerd for the same two cores; docker-registry's access log is off too.
@@ -155,20 +152,7 @@ async function main() {
   const md = args.out.replace(/\.json$/, "") + ".md";
   writeFileSync(md, `# OCI benchmark: pkgedge vs docker-registry (${results.startedAt})\n\n${report}\n`);
   process.stdout.write(`\n${report}\n\nresults: ${args.out}, ${md} (${results.totalSeconds} s)\n`);
-  if (results.failures.length) {
-    process.stdout.write(`\n${results.failures.length} failure(s):\n`);
-    for (const f of results.failures) process.stdout.write(`- [${f.step}${f.target ? ` / ${f.target}` : ""}] ${String(f.error).slice(0, 1500)}\n`);
-  }
-  return results.failures.length ? 1 : 0;
+  return reportFailures(results.failures);
 }
 
-onCleanup(async () => {}); // installs the signal handlers before anything starts
-let code = 1;
-try {
-  code = await main();
-} catch (err) {
-  log(`bench failed: ${err.stack ?? err}`);
-} finally {
-  await runCleanup();
-}
-process.exit(code);
+await runBench(main, log);

@@ -13,7 +13,6 @@ import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { projectRoot, randomSecret } from "./lib/dev-server.mjs";
-import { onCleanup, runCleanup } from "./lib/bench/cleanup.mjs";
 import { loadCorpus } from "./lib/bench/corpus.mjs";
 import { backgroundLoad, busyShare, cpuSnapshot, otherShare } from "./lib/bench/machine.mjs";
 import { round } from "./lib/bench/stats.mjs";
@@ -21,6 +20,8 @@ import { measureInstallPrefetch } from "./lib/bench/tiers-install.mjs";
 import { measureHerd, measurePropagation, measureTierLatency } from "./lib/bench/tiers-measures.mjs";
 import { barChart, buildTiersReport } from "./lib/bench/tiers-report.mjs";
 import { exportRevision, histogram, metricsJson, startOn } from "./lib/bench/tiers-server.mjs";
+import { onCleanup } from "./lib/bench/cleanup.mjs";
+import { bounded as boundedOption, runBench, timedLog } from "./lib/bench/cli.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -43,11 +44,7 @@ const { values: args } = parseArgs({
   },
 });
 
-function bounded(name, min, max) {
-  const v = Number(args[name]);
-  if (!Number.isFinite(v) || v < min || v > max) throw new Error(`--${name} must be between ${min} and ${max}`);
-  return v;
-}
+const bounded = (name, min, max) => boundedOption(args, name, min, max);
 
 const regions = ["us-east", "eu-west", "ap-south"];
 const opts = {
@@ -67,7 +64,7 @@ const opts = {
 };
 const only = new Set(args.only.split(",").map((s) => s.trim()));
 const started = Date.now();
-const log = (msg) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${msg}\n`);
+const log = timedLog(started);
 process.env.WRANGLER_LOG ??= "warn";
 
 const perRegion = (text) => Object.fromEntries(text.split(",").map((s) => s.split(":").map((x) => x.trim())).filter(([r, v]) => r && v));
@@ -181,13 +178,4 @@ async function main() {
   return results.failures.length ? 1 : 0;
 }
 
-onCleanup(async () => {});
-let code = 1;
-try {
-  code = await main();
-} catch (err) {
-  log(`bench failed: ${err.stack ?? err}`);
-} finally {
-  await runCleanup();
-}
-process.exit(code);
+await runBench(main, log);
