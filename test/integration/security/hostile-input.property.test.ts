@@ -149,6 +149,10 @@ describe("OCI, through the Worker", () => {
   it("repository names: manifests and blobs by a hostile name are a 4xx envelope and store nothing", async () => {
     const image = await imageManifest({ config: await content("{}"), layers: [] });
     await fc.assert(fc.asyncProperty(hostile, fc.constantFrom("get-manifest", "put-manifest", "get-blob", "start-upload", "tags"), async (name, op) => {
+      // "." and ".." segments (escaped or not) are resolved by the URL parser before a request
+      // leaves the client, so such a request lands outside /v2/ and is not an OCI request at
+      // all; the request filter's own tests send those paths raw.
+      fc.pre(!name.split("/").some((s) => s === "." || s === ".."));
       const before = await ociKeys();
       const repo = repoPath(name);
       const res =
