@@ -17,7 +17,7 @@ import { measureInstall, measureLargePackument, measureLoad, measurePublish } fr
 import { buildReport } from "./lib/bench/report.mjs";
 import { startPkgedge, startVerdaccioTarget } from "./lib/bench/targets.mjs";
 import { ensureVerdaccio } from "./lib/bench/verdaccio.mjs";
-import { backgroundLoad, busyShare, calibrate, cpuSnapshot, otherShare } from "./lib/bench/machine.mjs";
+import { measureStep, waitForQuietMachine } from "./lib/bench/machine.mjs";
 import { bounded as boundedOption, reportFailures, runBench, timedLog } from "./lib/bench/cli.mjs";
 
 const { values: args } = parseArgs({
@@ -79,18 +79,7 @@ async function main() {
     targets: {},
     failures: [],
   };
-  // Other work on the machine (another session's tests, say) makes every number here noisy:
-  // wait a bounded time for it to calm down, then record how busy the machine was.
-  const idleDeadline = Date.now() + bounded("wait-idle", 0, 600) * 1000;
-  results.machine.backgroundCpuBusy = await backgroundLoad(2000);
-  while (results.machine.backgroundCpuBusy > 0.15 && Date.now() < idleDeadline) {
-    log(`machine ${Math.round(results.machine.backgroundCpuBusy * 100)}% busy with other work; waiting for it to calm down...`);
-    results.machine.backgroundCpuBusy = await backgroundLoad(3000);
-  }
-  results.machine.sha256_64MiB_ms = calibrate();
-  log(`machine: ${results.machine.cpus} cores, ${Math.round((results.machine.backgroundCpuBusy ?? 0) * 100)}% busy before start, ` +
-    `sha256(64 MiB) ${results.machine.sha256_64MiB_ms} ms`);
-  if (results.machine.backgroundCpuBusy > 0.15) log("warning: the machine is busy with other work; expect noisy numbers");
+  await waitForQuietMachine(results.machine, bounded("wait-idle", 0, 600), log);
   results.cpuBusyDuring = {};
   results.otherWorkCpuDuring = {};
 
@@ -123,22 +112,7 @@ async function main() {
     ["publish", "4. sequential publishes", () => measurePublish(targets, opts, log)],
   ];
   for (const [key, title, run] of steps) {
-    if (!only.has(key)) continue;
-    log(title);
-    const t0 = Date.now();
-    const cpu0 = cpuSnapshot();
-    try {
-      results[key] = await run();
-    } catch (err) {
-      results.failures.push({ step: key, error: err.stack ?? String(err) });
-      log(`${key} failed: ${err.stack ?? err}`);
-    }
-    const cpu1 = cpuSnapshot();
-    results.cpuBusyDuring[key] = busyShare(cpu0, cpu1);
-    results.otherWorkCpuDuring[key] = otherShare(cpu0, cpu1);
-    log(`${key} took ${((Date.now() - t0) / 1000).toFixed(1)} s (CPUs ${Math.round((results.cpuBusyDuring[key] ?? 0) * 100)}% busy, ` +
-      `${Math.round((results.otherWorkCpuDuring[key] ?? 0) * 100)}% by work outside this benchmark)`);
-    for (const [target, error] of Object.entries(results[key]?.errors ?? {})) results.failures.push({ step: key, target, error });
+    if (only.has(key)) await measureStep(results, key, title, run, log);
   }
 
   const pk = targets.find((t) => t.name === "pkgedge");

@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 import { projectRoot } from "./lib/dev-server.mjs";
 import { killOnExit, onCleanup } from "./lib/bench/cleanup.mjs";
 import { startDockerRegistry } from "./lib/bench/docker-registry.mjs";
-import { backgroundLoad, busyShare, calibrate, cpuSnapshot, otherShare } from "./lib/bench/machine.mjs";
+import { measureStep, waitForQuietMachine } from "./lib/bench/machine.mjs";
 import { buildBenchImage } from "./lib/bench/oci-image.mjs";
 import { measureCopies, measureReads, seedTargets } from "./lib/bench/oci-measures.mjs";
 import { buildOciReport } from "./lib/bench/oci-report.mjs";
@@ -60,24 +60,6 @@ const log = timedLog(started);
 // with workerd for the same two cores; docker-registry's access log is off too.
 process.env.WRANGLER_LOG ??= args["wrangler-log"];
 
-async function measure(results, key, title, fn) {
-  log(title);
-  const t0 = Date.now();
-  const cpu0 = cpuSnapshot();
-  try {
-    results[key] = await fn();
-  } catch (err) {
-    results.failures.push({ step: key, error: err.stack ?? String(err) });
-    log(`${key} failed: ${err.stack ?? err}`);
-  }
-  const cpu1 = cpuSnapshot();
-  results.cpuBusyDuring[key] = busyShare(cpu0, cpu1);
-  results.otherWorkCpuDuring[key] = otherShare(cpu0, cpu1);
-  log(`${key} took ${((Date.now() - t0) / 1000).toFixed(1)} s (CPUs ${Math.round((results.cpuBusyDuring[key] ?? 0) * 100)}% busy, ` +
-    `${Math.round((results.otherWorkCpuDuring[key] ?? 0) * 100)}% by work outside this benchmark)`);
-  for (const [target, error] of Object.entries(results[key]?.errors ?? {})) results.failures.push({ step: key, target, error });
-}
-
 async function main() {
   const outDir = join(args.out, "..");
   mkdirSync(outDir, { recursive: true });
@@ -92,17 +74,7 @@ async function main() {
     cpuBusyDuring: {},
     otherWorkCpuDuring: {},
   };
-  // Other work on the machine makes every number noisy: wait a bounded time for it to calm
-  // down, then record how busy the machine was.
-  const idleDeadline = Date.now() + bounded("wait-idle", 0, 600) * 1000;
-  results.machine.backgroundCpuBusy = await backgroundLoad(2000);
-  while (results.machine.backgroundCpuBusy > 0.15 && Date.now() < idleDeadline) {
-    log(`machine ${Math.round(results.machine.backgroundCpuBusy * 100)}% busy with other work; waiting for it to calm down...`);
-    results.machine.backgroundCpuBusy = await backgroundLoad(3000);
-  }
-  results.machine.sha256_64MiB_ms = calibrate();
-  log(`machine: ${results.machine.cpus} cores, ${Math.round((results.machine.backgroundCpuBusy ?? 0) * 100)}% busy before start, ` +
-    `sha256(64 MiB) ${results.machine.sha256_64MiB_ms} ms`);
+  await waitForQuietMachine(results.machine, bounded("wait-idle", 0, 600), log);
 
   const image = await buildBenchImage(join(work, "image"), { layerBytes: opts.layerBytes });
   results.image = { ...image, dir: undefined, ref: undefined };
@@ -128,11 +100,11 @@ async function main() {
   }
   for (const t of targets) results.targets[t.name] = { url: t.url, version: t.version };
 
-  await measure(results, "seed", "1. push the image to each registry", () => seedTargets(targets, image, work, log));
+  await measureStep(results, "seed", "1. push the image to each registry", () => seedTargets(targets, image, work, log), log);
   const ready = results.seed?.ready ?? [];
   if (results.seed) delete results.seed.ready;
-  if (only.has("reads")) await measure(results, "reads", "2. blob and manifest GETs at fixed concurrency", () => measureReads(ready, image, opts, log));
-  if (only.has("copies")) await measure(results, "copies", "3. whole-image skopeo copy, pull and push", () => measureCopies(ready, image, opts, work, log));
+  if (only.has("reads")) await measureStep(results, "reads", "2. blob and manifest GETs at fixed concurrency", () => measureReads(ready, image, opts, log), log);
+  if (only.has("copies")) await measureStep(results, "copies", "3. whole-image skopeo copy, pull and push", () => measureCopies(ready, image, opts, work, log), log);
 
   if (pk?.sourcesChanged()) {
     results.pkgedgeReloadedDuringRun = true;

@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cleanEnv, freePort } from "../dev-server.mjs";
+import { stopProcessGroup } from "./cleanup.mjs";
 
 export const DOCKER_REGISTRY_BIN = "/usr/bin/docker-registry";
 
@@ -57,22 +58,7 @@ export async function startDockerRegistry({ bin = DOCKER_REGISTRY_BIN, timeoutMs
   });
 
   async function stop() {
-    if (!exited) {
-      try {
-        process.kill(-child.pid, "SIGTERM");
-      } catch {
-        child.kill("SIGTERM");
-      }
-      const killer = setTimeout(() => {
-        try {
-          process.kill(-child.pid, "SIGKILL");
-        } catch {
-          // gone
-        }
-      }, 5000);
-      await new Promise((r) => (exited ? r() : child.once("exit", r)));
-      clearTimeout(killer);
-    }
+    await stopProcessGroup(child, () => exited);
     rmSync(root, { recursive: true, force: true });
   }
 

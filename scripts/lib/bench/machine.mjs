@@ -79,3 +79,42 @@ export function calibrate() {
   }
   return Math.round(best);
 }
+
+/**
+ * Waits up to `waitSeconds` for other work on the machine to calm down (it makes every number
+ * noisy), then records in `machine` how busy it was and how fast a fixed CPU task ran.
+ */
+export async function waitForQuietMachine(machine, waitSeconds, log) {
+  const deadline = Date.now() + waitSeconds * 1000;
+  machine.backgroundCpuBusy = await backgroundLoad(2000);
+  while (machine.backgroundCpuBusy > 0.15 && Date.now() < deadline) {
+    log(`machine ${Math.round(machine.backgroundCpuBusy * 100)}% busy with other work; waiting for it to calm down...`);
+    machine.backgroundCpuBusy = await backgroundLoad(3000);
+  }
+  machine.sha256_64MiB_ms = calibrate();
+  log(`machine: ${machine.cpus} cores, ${Math.round((machine.backgroundCpuBusy ?? 0) * 100)}% busy before start, ` +
+    `sha256(64 MiB) ${machine.sha256_64MiB_ms} ms`);
+  if (machine.backgroundCpuBusy > 0.15) log("warning: the machine is busy with other work; expect noisy numbers");
+}
+
+/**
+ * Runs one benchmark step into `results[key]`, recording a failure instead of stopping the run,
+ * and how busy the CPUs were meanwhile (overall and by work outside this benchmark).
+ */
+export async function measureStep(results, key, title, fn, log) {
+  log(title);
+  const t0 = Date.now();
+  const cpu0 = cpuSnapshot();
+  try {
+    results[key] = await fn();
+  } catch (err) {
+    results.failures.push({ step: key, error: err.stack ?? String(err) });
+    log(`${key} failed: ${err.stack ?? err}`);
+  }
+  const cpu1 = cpuSnapshot();
+  results.cpuBusyDuring[key] = busyShare(cpu0, cpu1);
+  results.otherWorkCpuDuring[key] = otherShare(cpu0, cpu1);
+  log(`${key} took ${((Date.now() - t0) / 1000).toFixed(1)} s (CPUs ${Math.round((results.cpuBusyDuring[key] ?? 0) * 100)}% busy, ` +
+    `${Math.round((results.otherWorkCpuDuring[key] ?? 0) * 100)}% by work outside this benchmark)`);
+  for (const [target, error] of Object.entries(results[key]?.errors ?? {})) results.failures.push({ step: key, target, error });
+}

@@ -1,4 +1,5 @@
 // Turns the OCI benchmark's results into the printed table (pkgedge | docker-registry | ratio).
+import { machineNotes } from "./report.mjs";
 import { formatBytes, formatNumber, markdownTable } from "./stats.mjs";
 
 const P = "pkgedge";
@@ -69,16 +70,6 @@ export function buildOciReport(results) {
     "reads are anonymous on both (pkgedge's default anonymous pull; docker-registry without auth); pushes to pkgedge carry a publish token",
     `image: ${results.image.layers.length} layers (${results.image.layers.map((l) => formatBytes(l.size)).join(" + ")}), manifest ${formatBytes(results.image.manifestBytes)}`,
   ];
-  if (results.pkgedgeReloadedDuringRun) notes.push("WARNING: the Worker's sources changed during the run (wrangler dev reloaded it): rerun for clean numbers");
-  const bg = results.machine.backgroundCpuBusy;
-  if (bg !== null && bg !== undefined) {
-    notes.push(`machine: ${Math.round(bg * 100)}% of CPU busy with other work before start${bg > 0.15 ? " (NOISY: rerun on an idle machine)" : ""}; ` +
-      `sha256(64 MiB) ${results.machine.sha256_64MiB_ms} ms; total run ${results.totalSeconds} s`);
-  }
-  const other = Object.entries(results.otherWorkCpuDuring ?? {}).filter(([, v]) => v !== null);
-  if (other.length) {
-    notes.push(`CPU used by work outside this benchmark during each measure: ${other.map(([k, v]) => `${k} ${Math.round(v * 100)}%`).join(", ")}` +
-      `${other.some(([, v]) => v > 0.1) ? " (NOISY: another process competed for the CPUs)" : ""}`);
-  }
+  notes.push(...machineNotes(results));
   return [markdownTable(header, rows), "", ...notes.map((n) => `- ${n}`)].join("\n");
 }

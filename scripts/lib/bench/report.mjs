@@ -105,6 +105,24 @@ function burstDetails(large) {
   return lines;
 }
 
+/** How trustworthy a run's numbers are: reloads, other work before and during each measure. */
+export function machineNotes(results) {
+  const notes = [];
+  if (results.pkgedgeReloadedDuringRun) notes.push("WARNING: the Worker's sources changed during the run (wrangler dev reloaded it): rerun for clean numbers");
+  const bg = results.machine.backgroundCpuBusy;
+  if (bg !== null && bg !== undefined) {
+    notes.push(`machine: ${Math.round(bg * 100)}% of CPU busy with other work before start${bg > 0.15 ? " (NOISY: rerun on an idle machine)" : ""}; ` +
+      `sha256(64 MiB) ${results.machine.sha256_64MiB_ms} ms; total run ${results.totalSeconds} s`);
+  }
+  const other = Object.entries(results.otherWorkCpuDuring ?? {}).filter(([, v]) => v !== null);
+  if (other.length) {
+    const noisy = other.some(([, v]) => v > 0.1);
+    notes.push(`CPU used by work outside this benchmark during each measure: ${other.map(([k, v]) => `${k} ${Math.round(v * 100)}%`).join(", ")}` +
+      `${noisy ? " (NOISY: another process competed for the CPUs)" : ""}`);
+  }
+  return notes;
+}
+
 /** The whole printed report: one table and a list of goal checks. */
 export function buildReport(results) {
   const rows = [];
@@ -119,18 +137,7 @@ export function buildReport(results) {
     `loopback only, ${results.machine.cpus} cores shared by workerd (wrangler dev), Verdaccio and the load generator; ` +
     `reads ${results.options.auth ? "send the token like npm does" : "are anonymous"}, ${results.options.gzip ? "with" : "without"} accept-encoding gzip`,
   ];
-  if (results.pkgedgeReloadedDuringRun) notes.push("WARNING: the Worker's sources changed during the run (wrangler dev reloaded it): rerun for clean numbers");
-  const bg = results.machine.backgroundCpuBusy;
-  if (bg !== null && bg !== undefined) {
-    notes.push(`machine: ${Math.round(bg * 100)}% of CPU busy with other work before start${bg > 0.15 ? " (NOISY: rerun on an idle machine)" : ""}; ` +
-      `sha256(64 MiB) ${results.machine.sha256_64MiB_ms} ms; total run ${results.totalSeconds} s`);
-  }
-  const other = Object.entries(results.otherWorkCpuDuring ?? {}).filter(([, v]) => v !== null);
-  if (other.length) {
-    const noisy = other.some(([, v]) => v > 0.1);
-    notes.push(`CPU used by work outside this benchmark during each measure: ${other.map(([k, v]) => `${k} ${Math.round(v * 100)}%`).join(", ")}` +
-      `${noisy ? " (NOISY: another process competed for the CPUs)" : ""}`);
-  }
+  notes.push(...machineNotes(results));
   const details = burstDetails(results.large);
   return [
     markdownTable(header, rows),

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cleanEnv, freePort, projectRoot } from "../dev-server.mjs";
+import { stopProcessGroup } from "./cleanup.mjs";
 
 /**
  * A copy of the committed tree at `rev` (git archive) with this checkout's node_modules linked
@@ -50,28 +51,12 @@ export async function startOn({ persistDir, vars, adminToken, srcDir = projectRo
   child.stdout.on("data", collect);
   child.stderr.on("data", collect);
   let exited = false;
-  const exit = new Promise((r) => child.once("exit", () => {
+  child.once("exit", () => {
     exited = true;
-    r();
-  }));
+  });
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
-    if (!exited) {
-      try {
-        process.kill(-child.pid, "SIGTERM");
-      } catch {
-        child.kill("SIGTERM");
-      }
-      const timer = setTimeout(() => {
-        try {
-          process.kill(-child.pid, "SIGKILL");
-        } catch {
-          // gone
-        }
-      }, 10_000);
-      await exit;
-      clearTimeout(timer);
-    }
+    await stopProcessGroup(child, () => exited, 10_000);
   };
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -3,7 +3,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cleanEnv, freePort, projectRoot } from "../dev-server.mjs";
-import { killOnExit } from "./cleanup.mjs";
+import { killOnExit, stopProcessGroup } from "./cleanup.mjs";
 
 const MIN_VERSION = [6, 10];
 
@@ -128,21 +128,7 @@ export async function startVerdaccio({ dir, storageDir, workDir, timeoutMs = 60_
 
   async function stop() {
     if (!child || exited) return;
-    const c = child;
-    try {
-      process.kill(-c.pid, "SIGTERM");
-    } catch {
-      c.kill("SIGTERM");
-    }
-    const killer = setTimeout(() => {
-      try {
-        process.kill(-c.pid, "SIGKILL");
-      } catch {
-        // gone
-      }
-    }, 5000);
-    await new Promise((r) => (exited ? r() : c.once("exit", r)));
-    clearTimeout(killer);
+    await stopProcessGroup(child, () => exited);
   }
 
   await start();
