@@ -73,6 +73,8 @@ export class RegionalShield extends DurableObject<Cloudflare.Env> {
    */
   forgetNotFound(keys: string[], version: number): number {
     for (const key of keys) {
+      // A read that began before the write must neither be joined nor store its "not found".
+      this.changes.set(key, Math.max(this.changes.get(key) ?? 0, version));
       const running = this.inflight.get(key);
       if (running && running.startedAt <= version) this.inflight.delete(key);
     }

@@ -90,14 +90,6 @@ export class ObjectStore {
     }, { highWaterMark: 0 });
   }
 
-  /** Streams bytes [offset, offset + length) of an object (links followed), or null. */
-  async readRange(key: string, offset: number, length: number): Promise<ReadableStream<Uint8Array> | null> {
-    const resolved = await this.resolve(key);
-    if (!resolved) return null;
-    const obj = await this.bucket.get(resolved.key, { range: { offset, length } });
-    return obj ? obj.body : null;
-  }
-
   /** Like read, but answers "unchanged" without a body when the stored etag still matches. */
   async readIfChanged(key: string, etag: string): Promise<OriginObject | "unchanged" | null> {
     // R2 conditionals take the bare ETag; OriginObject carries the quoted HTTP form.

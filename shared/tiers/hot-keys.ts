@@ -23,8 +23,3 @@ export function observeRate(region: string, key: string, rate: number | undefine
   if (hot.size >= MAX_KEYS && !hot.has(`${region}\n${key}`)) hot.clear();
   hot.set(`${region}\n${key}`, now + settings.hotKeyCooldownSeconds * 1000);
 }
-
-/** Hot keys of this isolate (for tests and the dashboard). */
-export function hotKeys(now = Date.now()): string[] {
-  return [...hot.entries()].filter(([, until]) => until > now).map(([id]) => id.replace("\n", " "));
-}

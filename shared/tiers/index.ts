@@ -13,7 +13,7 @@ import { replicasFor, shardFor, shardName } from "./hash-ring";
 import { recordOutcome, routeRegion } from "./health";
 import { isHot, observeRate } from "./hot-keys";
 import { applyInRegion, newEvent, type Change } from "./invalidation";
-import { epochOf, fillMayLand, forgetNegativeL1, rememberFill } from "./l1-index";
+import { epochOf, fillMayLand, forgetL1, forgetNegativeL1, rememberFill } from "./l1-index";
 import { lockstepTee } from "./lockstep-tee";
 import { purgeZoneTags } from "./zone-purge";
 import type { CacheState, ObjectMeta, ShieldAnswer, ShieldPolicy, ShieldStats, TierRequest } from "./types";
@@ -67,11 +67,6 @@ export class Tiers {
 
   private shard(name: string): ShieldStub {
     return this.env.SHIELD.get(this.env.SHIELD.idFromName(name)) as ShieldStub;
-  }
-
-  /** The shield stub that owns `key` in `region` (no failover or hot-key spreading). */
-  shield(key: string, region = this.region): ShieldStub {
-    return this.shard(shardFor(region, this.config.shieldShards, key));
   }
 
   private policy(region: string): ShieldPolicy {
@@ -196,24 +191,36 @@ export class Tiers {
       applyInRegion(this.env, this.config, this.region, [event], { mode: "hard", l1: true }),
       change.removal
         ? Promise.all(others.map((r) => applyInRegion(this.env, this.config, r, [event], { mode: "hard", l1: this.config.devRegionHeader })))
-        : this.forgetNotFoundElsewhere(event.keys, event.l1Keys ?? event.keys, event.version),
+        : this.forgetNotFoundIn(others, event.keys, event.l1Keys ?? event.keys, event.version),
     ]);
     // Sent for removals too: idempotent, it reaches a region that was unreachable just now.
     await this.enqueue(event);
   }
 
   /**
+   * Content appeared under immutable keys (a blob or a manifest pushed by digest): the bytes of
+   * a digest never change, so only remembered "not found" answers can be wrong, and dropping
+   * those everywhere is the whole change; no event needs to travel.
+   */
+  async appeared(keys: string[]): Promise<void> {
+    const version = Date.now();
+    await Promise.all([
+      forgetL1(this.region, keys, { version }),
+      this.forgetNotFoundIn(this.config.regions, keys, keys, version),
+    ]);
+  }
+
+  /**
    * Other regions learn of a change through the queue, but a remembered "not found" there would
-   * hide a just-published name until then: those few entries are dropped now, in every region's
-   * shields (and, in dev, every region's L1; other PoPs' L1 keeps one for NEGATIVE_TTL_SECONDS
+   * hide a just-published name until then: those few entries are dropped now, in the given
+   * regions' shields (and, in dev, their L1; other PoPs' L1 keeps one for NEGATIVE_TTL_SECONDS
    * at most).
    */
-  private async forgetNotFoundElsewhere(keys: string[], l1Keys: string[], version: number): Promise<void> {
-    const regions = this.config.regions.filter((r) => r !== this.region);
+  private async forgetNotFoundIn(regions: string[], keys: string[], l1Keys: string[], version: number): Promise<void> {
     await Promise.all(regions.map(async (region) => {
       const byShard = Map.groupBy(keys, (key) => shardFor(region, this.config.shieldShards, key));
       await Promise.all([...byShard].map(([shard, list]) => this.shard(shard).forgetNotFound(list, version)));
-      if (this.config.devRegionHeader) await forgetNegativeL1(region, l1Keys);
+      if (this.config.devRegionHeader && region !== this.region) await forgetNegativeL1(region, l1Keys);
     }));
   }
 

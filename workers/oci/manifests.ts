@@ -65,8 +65,9 @@ export async function putManifest(c: Context): Promise<Response> {
     bytes,
     ...(parsed.subject ? { subject: parsed.subject, referrer: referrerDescriptor(parsed, digest, bytes.byteLength) } : {}),
   }, tag);
-  // The digest key too: a pull before this push may be remembered as not found.
-  await invalidate(c, [manifestCacheKey(name, digest), ...(tag ? [tagCacheKey(name, tag)] : [])]);
+  // A pull by digest before this push may be remembered as not found; a tag moved.
+  await c.get("tiers").appeared([manifestCacheKey(name, digest)]);
+  if (tag) await invalidate(c, [tagCacheKey(name, tag)]);
   recordAudit(c, { action: "oci.manifest.push", target: `${name}@${digest}`, detail: { ...(tag ? { tag } : {}), mediaType: parsed.mediaType } });
   return c.body(null, 201, {
     location: `/v2/${name}/manifests/${digest}`,

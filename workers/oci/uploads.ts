@@ -5,7 +5,7 @@
 import type { Context } from "hono";
 import { BlobWriter, newUpload, type UploadState } from "../../shared/origin";
 import { requireRepositoryAccess } from "./auth";
-import { authorizedRepository, invalidate, objectStore, repositories } from "./context";
+import { authorizedRepository, objectStore, repositories } from "./context";
 import { ociError } from "./errors";
 import { blobCacheKey, dataObject } from "./keys";
 import { parseContentRange, parseDigest, parseRepositoryName, type Digest } from "./names";
@@ -54,7 +54,7 @@ async function complete(c: Context, name: string, writer: BlobWriter, state: Upl
   }
   await repositories(c).commitBlob(name, digest.digest, state.key);
   // A pull (or a client's existence check) before the push may be remembered as not found.
-  await invalidate(c, [blobCacheKey(name, digest.digest)]);
+  await c.get("tiers").appeared([blobCacheKey(name, digest.digest)]);
 }
 
 /** POST /v2/<name>/blobs/uploads/: mount, monolithic upload, or a new session. */
@@ -74,7 +74,7 @@ export async function startUpload(c: Context): Promise<Response> {
       mayPull = false;
     }
     if (mayPull && (await repositories(c).mountBlob(name, source, digest.digest))) {
-      await invalidate(c, [blobCacheKey(name, digest.digest)]);
+      await c.get("tiers").appeared([blobCacheKey(name, digest.digest)]);
       return created(c, name, digest.digest);
     }
   }
