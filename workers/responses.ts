@@ -2,6 +2,8 @@
 import type { Context } from "hono";
 import type { Served } from "../shared/tiers";
 
+type Found = Served & { found: true };
+
 export const CACHE_HEADER = "x-pkgedge-cache";
 const YEAR = 365 * 24 * 3600;
 
@@ -18,8 +20,8 @@ export function cacheControl(isPublic: boolean, immutable: boolean, maxAge: numb
  * 200 with the served body (or none for HEAD), 304 when the client's ETag still matches, and
  * with `ranges` a 206 for a single `Range: bytes=` request (RFC 9110 section 14).
  */
-export function servedResponse(c: Context, served: Served, headers: Record<string, string>, opts: { ranges?: boolean } = {}): Response {
-  const meta = served.meta!;
+export function servedResponse(c: Context, served: Found, headers: Record<string, string>, opts: { ranges?: boolean } = {}): Response {
+  const meta = served.meta;
   const all: Record<string, string> = {
     "content-type": meta.contentType,
     etag: meta.etag,
@@ -44,7 +46,7 @@ export function servedResponse(c: Context, served: Served, headers: Record<strin
     cancel(served.body);
     return c.body(null, status, all);
   }
-  let body = served.body!;
+  let body = served.body;
   if (range) {
     // A stream that is also filling L1 (a tee) must be read to its end: cancelling our branch
     // would cut the cache write short. An L1 hit's own stream can simply be cancelled.
@@ -125,6 +127,6 @@ function slice(source: ReadableStream<Uint8Array>, start: number, length: number
   });
 }
 
-function cancel(body: Served["body"]): void {
+function cancel(body: Found["body"]): void {
   if (body instanceof ReadableStream) void body.cancel().catch(() => {});
 }

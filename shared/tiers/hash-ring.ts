@@ -1,6 +1,7 @@
 // Consistent-hash ring with virtual nodes: picks the shield shard for a cache key, so that adding
 // a shard moves only about 1/N of the keys (Karger et al., 1997).
 import { XXH64 } from "xxh3-ts/xxh64.js";
+import type { ShieldStub } from "../../durable-objects/regional-shield";
 
 const encoder = new TextEncoder();
 
@@ -76,4 +77,9 @@ export function shardFor(region: string, shards: number, key: string): string {
 /** The owner of `key` followed by the shards that hold replicas of it when it is hot. */
 export function replicasFor(region: string, shards: number, key: string, n: number): string[] {
   return ringOf(region, shards).pickMany(key, n);
+}
+
+/** The stub of one shield shard, addressed by its name (`shardName`). */
+export function shieldShard(env: Cloudflare.Env, name: string): ShieldStub {
+  return env.SHIELD.get(env.SHIELD.idFromName(name)) as ShieldStub;
 }

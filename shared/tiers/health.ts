@@ -10,6 +10,8 @@ interface RegionHealth {
   lastProbe?: number;
 }
 
+// One entry per region this isolate has called (bounded by REGIONS); each keeps the last
+// FAILOVER_WINDOW outcomes.
 const health = new Map<string, RegionHealth>();
 
 function of(region: string): RegionHealth {

@@ -1,39 +1,44 @@
-// The tiers in order: L1 (this PoP's Cache API) -> L2 (the region's shield shard) -> origin.
-// Protocol adapters hand in opaque keys and, for documents they rewrite per request (packuments
-// with this host's tarball URLs, say), a transform whose output is what L1 keeps. Routing to a
-// shard honours failover (a degraded region's requests go to its failover region) and hot keys
-// (spread over several shards).
+// The tier walk: L1 (this PoP's Cache API) -> L2 (the region's shield shard) -> origin. Protocol
+// adapters hand in opaque keys (workers/<protocol>/objects.ts builds them): `get` serves an
+// object as stored, `render` a per-request rendering of a stored document (packuments with this
+// host's tarball URLs, say), which is what L1 keeps. Routing to a shard honours failover (a
+// degraded region's requests go to its failover region) and hot keys (spread over several
+// shards). After a write, `invalidate` applies the change here and sends it to every region.
 import type { Config } from "../config";
 import { RegistryError } from "../errors";
 import { COALESCED_HELP, ORIGIN_FETCHES_HELP, edgeMetrics } from "../metrics";
 import { ObjectStore } from "../origin";
 import { Broadcast } from "./broadcast";
 import { EdgeCache, NEGATIVE } from "./edge-cache";
-import { replicasFor, shardFor, shardName } from "./hash-ring";
+import { replicasFor, shardFor, shardName, shieldShard } from "./hash-ring";
 import { recordOutcome, routeRegion } from "./health";
 import { isHot, observeRate } from "./hot-keys";
 import { applyInRegion, newEvent, type Change } from "./invalidation";
-import { epochOf, fillMayLand, forgetL1, forgetNegativeL1, rememberFill } from "./l1-index";
+import { SingleFlight, regionKey } from "./isolate-state";
+import { epochOf, fillMayLand, forgetL1, forgetNegativeL1, rememberFill, renderingKey } from "./l1-index";
 import { lockstepTee } from "./lockstep-tee";
 import { purgeZoneTags } from "./zone-purge";
+import type { ShieldStub } from "../../durable-objects/regional-shield";
 import type { CacheState, ObjectMeta, ShieldAnswer, ShieldPolicy, ShieldStats, TierRequest } from "./types";
-
-type ShieldStub = DurableObjectStub<import("../../durable-objects/regional-shield").RegionalShield>;
 
 export type { CacheState, InvalidationEvent, ObjectKind, ObjectMeta, ShieldStats, TierRequest } from "./types";
 export type { Change } from "./invalidation";
 
-export interface Served {
-  found: boolean;
-  state: CacheState;
-  meta?: ObjectMeta;
-  body?: ReadableStream<Uint8Array> | Uint8Array;
-}
+/** What the tiers served for one request: the object's bytes, or "not found" and which tier said so. */
+export type Served =
+  | { found: true; state: CacheState; meta: ObjectMeta; body: ReadableStream<Uint8Array> | Uint8Array; document?: unknown }
+  | { found: false; state: CacheState };
 
+/**
+ * A per-request rendering of a stored document (a packument naming this host's tarball URLs, in
+ * the form the client asked for). L1 keeps the rendering under the document's key plus
+ * `suffix`, which must name everything the rendering depends on. `render` answers null when the
+ * document says the object does not exist (an unpublished package's tombstone), and may hand
+ * back the document it parsed, so the route's follow-up work (prefetch) need not parse it again.
+ */
 export interface Variant {
-  /** The L1 key of the rendered variant (include everything the rendering depends on). */
-  key: string;
-  render: (bytes: Uint8Array, meta: ObjectMeta) => { bytes: Uint8Array; meta: ObjectMeta };
+  suffix: string;
+  render: (bytes: Uint8Array, meta: ObjectMeta) => { bytes: Uint8Array; meta: ObjectMeta; document?: unknown } | null;
 }
 
 export interface Purge {
@@ -43,16 +48,19 @@ export interface Purge {
   mode: "hard" | "soft";
 }
 
-// Concurrent L1 misses for one rendered variant in this isolate share one shield call and one
-// rendering (a 5 MB packument asked for by 20 clients at once is parsed once, not 20 times).
-const rendering = new Map<string, Promise<Served>>();
-// L1 writes in progress in this isolate: one write per key is enough, and concurrent puts of one
-// key would make every teed stream wait for the slowest writer.
-const l1Writes = new Set<string>();
-// Large objects this isolate is streaming from the origin, joinable by concurrent requests.
-const directReads = new Map<string, Broadcast>();
-// Shield calls in flight from this isolate: concurrent L1 misses for one key share one call.
-const asking = new Map<string, Promise<ShieldAnswer>>();
+// Per-isolate flights (shared/tiers/isolate-state.ts), each bounded: past the bound, work runs
+// uncollapsed. Keys carry the region and, where a fill depends on it, the key's L1 epoch.
+const MAX_FLIGHTS = 10_000;
+// Renderings in progress: a 5 MB packument asked for by 20 clients at once is parsed once.
+const renderings = new SingleFlight<Promise<Served>>(MAX_FLIGHTS);
+// Shield calls in flight: concurrent L1 misses for one key share one call.
+const shieldCalls = new SingleFlight<Promise<ShieldAnswer>>(MAX_FLIGHTS);
+// L1 writes in progress: one per key is enough, and concurrent puts of one key would make every
+// teed stream wait for the slowest writer.
+const l1Writes = new SingleFlight<Promise<void>>(MAX_FLIGHTS);
+// Large objects streamed from the origin, joinable by requests that arrive while they stream;
+// each holds at most Broadcast's replay buffer, so the bound also bounds their memory.
+const originStreams = new SingleFlight<Broadcast>(64);
 
 const STALE_HELP = "Responses served from a stale shield copy (lazy invalidation or origin failure).";
 const NEGATIVE_HELP = "Requests answered from a remembered not-found (L1 or shield).";
@@ -66,7 +74,7 @@ export class Tiers {
   ) {}
 
   private shard(name: string): ShieldStub {
-    return this.env.SHIELD.get(this.env.SHIELD.idFromName(name)) as ShieldStub;
+    return shieldShard(this.env, name);
   }
 
   private policy(region: string): ShieldPolicy {
@@ -84,81 +92,98 @@ export class Tiers {
     };
   }
 
-  async get(req: TierRequest, variant?: Variant): Promise<Served> {
+  /** An object as stored: L1, then the region's shield, then the origin (through the shield). */
+  async get(req: TierRequest): Promise<Served> {
     const l1 = await EdgeCache.open(this.region);
-    const l1Key = variant?.key ?? req.key;
-    const epoch = epochOf(this.region, l1Key);
-    const hit = await l1.match(l1Key);
+    const epoch = epochOf(this.region, req.key);
+    const hit = await this.fromL1(l1, req.key);
+    if (hit) return hit;
+    const { answer, joined } = await this.askShieldOnce(req);
+    if (answer.kind === "missing") return this.notFound(l1, req, req.key, epoch, answer.state);
+    let state: CacheState = joined ? "COALESCED" : answer.state;
+    let body: ReadableStream<Uint8Array> | Uint8Array;
+    if (answer.kind === "stream") {
+      const stream = this.streamFromOrigin(req, answer.originKey, answer.meta.size);
+      body = stream.body;
+      if (stream.joined) state = "COALESCED";
+    } else {
+      body = answer.bytes;
+    }
+    // A stale answer is for this request only: L1 would keep it after the shield has moved on.
+    if (answer.state !== "L2-STALE" && answer.meta.size <= this.config.l1MaxObjectBytes) {
+      const fillId = regionKey(this.region, req.key);
+      if (!l1Writes.join(fillId)) {
+        let forCache = body;
+        if (body instanceof ReadableStream) [body, forCache] = lockstepTee(body);
+        const fill = this.fillL1(l1, epoch, req.key, answer.meta, forCache, req);
+        l1Writes.lead(fillId, fill, fill);
+      }
+    }
+    return { found: true, state, meta: answer.meta, body };
+  }
+
+  /** A rendering of a stored document: L1 keeps the rendering, the shield keeps the document. */
+  async render(req: TierRequest, variant: Variant): Promise<Served> {
+    const l1 = await EdgeCache.open(this.region);
+    const l1Key = renderingKey(req.key, variant.suffix);
+    if (l1Key) {
+      const hit = await this.fromL1(l1, l1Key);
+      if (hit) return hit;
+    }
+    const epoch = l1Key ? epochOf(this.region, l1Key) : -1;
+    const id = regionKey(this.region, `${req.key}|${variant.suffix}\n${epoch}`);
+    const flight = renderings.run(id, () => this.renderOnce(l1, l1Key, req, variant, epoch));
+    if (!flight.joined) return flight.promise;
+    edgeMetrics.inc("pkgedge_coalesced_total", COALESCED_HELP, { region: this.region });
+    const served = await flight.promise;
+    return served.found ? { ...served, state: "COALESCED" } : served;
+  }
+
+  private async fromL1(l1: EdgeCache, key: string): Promise<Served | null> {
+    const hit = await l1.match(key);
     if (hit === NEGATIVE) {
       edgeMetrics.inc("pkgedge_negative_hits_total", NEGATIVE_HELP, { region: this.region });
       return { found: false, state: "NEGATIVE" };
     }
-    if (hit) return { found: true, state: "L1-HIT", meta: hit.meta, body: hit.body };
+    return hit ? { found: true, state: "L1-HIT", meta: hit.meta, body: hit.body } : null;
+  }
 
-    if (variant) {
-      const collapseKey = `${this.region}\n${l1Key}\n${epoch}`;
-      const pending = rendering.get(collapseKey);
-      if (pending) {
-        edgeMetrics.inc("pkgedge_coalesced_total", COALESCED_HELP, { region: this.region });
-        const served = await pending;
-        return served.found ? { ...served, state: "COALESCED" } : served;
-      }
-      const leader = this.renderVariant(l1, req, variant, epoch).finally(() => rendering.delete(collapseKey));
-      rendering.set(collapseKey, leader);
-      return leader;
-    }
-
-    const answer = await this.askShieldOnce(req, epoch);
-    let state = answer.state;
-    if (answer.found && answer.meta && answer.direct) {
-      const direct = this.readDirect(req, answer.direct, answer.meta.size);
-      answer.body = direct.body;
-      if (direct.joined) state = "COALESCED";
-    }
-    if (!answer.found || !answer.meta || !answer.body) return this.notFound(l1, req, l1Key, epoch, answer);
-    let body = answer.body;
-    const fillKey = `${this.region}\n${l1Key}`;
-    // A stale answer is for this request only: L1 would keep it after the shield has moved on.
-    if (answer.state !== "L2-STALE" && answer.meta.size <= this.config.l1MaxObjectBytes && !l1Writes.has(fillKey)) {
-      let forCache: ReadableStream<Uint8Array> | Uint8Array = body;
-      if (body instanceof ReadableStream) [body, forCache] = lockstepTee(body);
-      l1Writes.add(fillKey);
-      this.fillL1(l1, epoch, l1Key, answer.meta, forCache, req).finally(() => l1Writes.delete(fillKey));
-    }
-    return { found: true, state, meta: answer.meta, body };
+  private async renderOnce(l1: EdgeCache, l1Key: string | null, req: TierRequest, variant: Variant, epoch: number): Promise<Served> {
+    const { answer } = await this.askShieldOnce(req);
+    if (answer.kind === "missing") return this.notFound(l1, req, l1Key, epoch, answer.state);
+    // A document too large for the shield is still rendered whole (it has to be parsed).
+    const source = answer.kind === "bytes"
+      ? answer.bytes
+      : new Uint8Array(await new Response(this.streamFromOrigin(req, answer.originKey, answer.meta.size).body).arrayBuffer());
+    const rendered = variant.render(source, answer.meta);
+    if (!rendered) return this.notFound(l1, req, l1Key, epoch, answer.state);
+    const meta = { ...rendered.meta, ...(answer.meta.fetchedAt ? { fetchedAt: answer.meta.fetchedAt } : {}) };
+    if (l1Key && answer.state !== "L2-STALE") void this.fillL1(l1, epoch, l1Key, meta, rendered.bytes, req);
+    return { found: true, state: answer.state, meta, body: rendered.bytes, ...(rendered.document !== undefined ? { document: rendered.document } : {}) };
   }
 
   /**
    * A large object the shield does not keep: streamed from the origin range by range, once per
    * isolate however many requests want it at the same moment.
    */
-  private readDirect(req: TierRequest, key: string, size: number): { body: ReadableStream<Uint8Array>; joined: boolean } {
-    const joined = directReads.get(key)?.subscribe();
+  private streamFromOrigin(req: TierRequest, originKey: string, size: number): { body: ReadableStream<Uint8Array>; joined: boolean } {
+    const joined = originStreams.join(originKey)?.subscribe();
     if (joined) {
       edgeMetrics.inc("pkgedge_coalesced_total", COALESCED_HELP, { region: this.region });
       return { body: joined, joined: true };
     }
     edgeMetrics.inc("pkgedge_origin_fetches_total", ORIGIN_FETCHES_HELP, { region: this.region, kind: req.kind });
-    const broadcast = new Broadcast(new ObjectStore(this.env.BLOBS).readRanges(key, size));
-    directReads.set(key, broadcast);
-    void broadcast.ended.then(() => {
-      if (directReads.get(key) === broadcast) directReads.delete(key);
-    });
+    const broadcast = new Broadcast(new ObjectStore(this.env.BLOBS).readRanges(originKey, size));
+    originStreams.lead(originKey, broadcast, broadcast.ended);
     return { body: broadcast.subscribe()!, joined: false };
   }
 
   /** One shield call per key and epoch in this isolate, however many requests missed L1 at once. */
-  private async askShieldOnce(req: TierRequest, epoch: number): Promise<ShieldAnswer> {
-    const id = `${this.region}\n${req.key}\n${epoch}`;
-    const pending = asking.get(id);
-    if (pending) {
-      edgeMetrics.inc("pkgedge_coalesced_total", COALESCED_HELP, { region: this.region });
-      const answer = await pending;
-      return answer.found ? { ...answer, state: "COALESCED" } : answer;
-    }
-    const call = this.askShield(req).finally(() => asking.delete(id));
-    asking.set(id, call);
-    return { ...(await call) };
+  private async askShieldOnce(req: TierRequest): Promise<{ answer: ShieldAnswer; joined: boolean }> {
+    const id = regionKey(this.region, `${req.key}\n${epochOf(this.region, req.key)}`);
+    const flight = shieldCalls.run(id, () => this.askShield(req));
+    if (flight.joined) edgeMetrics.inc("pkgedge_coalesced_total", COALESCED_HELP, { region: this.region });
+    return { answer: await flight.promise, joined: flight.joined };
   }
 
   /** Asks the shield to hold `req` (prefetch); true once it is stored there. */
@@ -184,14 +209,14 @@ export class Tiers {
    * After a write: the change applies here at once (so the writer reads its own write, and a
    * just-published name is never hidden by a remembered 404), then travels to every region.
    */
-  async publish(change: Change): Promise<void> {
+  async invalidate(change: Change): Promise<void> {
     const event = newEvent(change, this.region);
     const others = this.config.regions.filter((r) => r !== this.region);
     await Promise.all([
       applyInRegion(this.env, this.config, this.region, [event], { mode: "hard", l1: true }),
       change.removal
         ? Promise.all(others.map((r) => applyInRegion(this.env, this.config, r, [event], { mode: "hard", l1: this.config.devRegionHeader })))
-        : this.forgetNotFoundIn(others, event.keys, event.l1Keys ?? event.keys, event.version),
+        : this.dropNegativesIn(others, event.keys, event.version),
     ]);
     // Sent for removals too: idempotent, it reaches a region that was unreachable just now.
     await this.enqueue(event);
@@ -202,11 +227,11 @@ export class Tiers {
    * a digest never change, so only remembered "not found" answers can be wrong, and dropping
    * those everywhere is the whole change; no event needs to travel.
    */
-  async appeared(keys: string[]): Promise<void> {
+  async forgetNotFound(keys: string[]): Promise<void> {
     const version = Date.now();
     await Promise.all([
       forgetL1(this.region, keys, { version }),
-      this.forgetNotFoundIn(this.config.regions, keys, keys, version),
+      this.dropNegativesIn(this.config.regions, keys, version),
     ]);
   }
 
@@ -216,11 +241,11 @@ export class Tiers {
    * regions' shields (and, in dev, their L1; other PoPs' L1 keeps one for NEGATIVE_TTL_SECONDS
    * at most).
    */
-  private async forgetNotFoundIn(regions: string[], keys: string[], l1Keys: string[], version: number): Promise<void> {
+  private async dropNegativesIn(regions: string[], keys: string[], version: number): Promise<void> {
     await Promise.all(regions.map(async (region) => {
       const byShard = Map.groupBy(keys, (key) => shardFor(region, this.config.shieldShards, key));
       await Promise.all([...byShard].map(([shard, list]) => this.shard(shard).forgetNotFound(list, version)));
-      if (this.config.devRegionHeader && region !== this.region) await forgetNegativeL1(region, l1Keys);
+      if (this.config.devRegionHeader && region !== this.region) await forgetNegativeL1(region, keys);
     }));
   }
 
@@ -254,27 +279,14 @@ export class Tiers {
     return Promise.all(jobs);
   }
 
-  private async notFound(l1: EdgeCache, req: TierRequest, l1Key: string, epoch: number, answer: ShieldAnswer): Promise<Served> {
-    if (answer.state === "NEGATIVE") edgeMetrics.inc("pkgedge_negative_hits_total", NEGATIVE_HELP, { region: this.region });
+  private notFound(l1: EdgeCache, req: TierRequest, l1Key: string | null, epoch: number, state: CacheState): Served {
+    if (state === "NEGATIVE") edgeMetrics.inc("pkgedge_negative_hits_total", NEGATIVE_HELP, { region: this.region });
     const ttl = Math.min(this.config.tiers.negativeTtlSeconds, this.config.l1MetadataTtl);
-    if (epochOf(this.region, l1Key) === epoch) {
-      rememberFill(this.region, l1Key, req.tags, 0, req.key);
+    if (l1Key && epochOf(this.region, l1Key) === epoch) {
+      rememberFill(this.region, l1Key, req.tags, 0);
       this.waitUntil(l1.putNegative(l1Key, ttl, req.tags).catch(logCacheError));
     }
-    return { found: false, state: answer.state };
-  }
-
-  private async renderVariant(l1: EdgeCache, req: TierRequest, variant: Variant, epoch: number): Promise<Served> {
-    const answer = await this.askShield(req);
-    // A document too large for the shield is still rendered whole (it has to be parsed).
-    if (answer.found && answer.meta && answer.direct) answer.body = this.readDirect(req, answer.direct, answer.meta.size).body;
-    if (!answer.found || !answer.meta || !answer.body) return this.notFound(l1, req, variant.key, epoch, answer);
-    const source = answer.body instanceof Uint8Array ? answer.body : new Uint8Array(await new Response(answer.body).arrayBuffer());
-    const rendered = variant.render(source, answer.meta);
-    const bytes = rendered.bytes;
-    const meta = { ...rendered.meta, ...(answer.meta.fetchedAt ? { fetchedAt: answer.meta.fetchedAt } : {}) };
-    if (answer.state !== "L2-STALE") void this.fillL1(l1, epoch, variant.key, meta, bytes, req);
-    return { found: true, state: answer.state, meta, body: bytes };
+    return { found: false, state };
   }
 
   /** Writes L1 in the background unless the key was invalidated since the request began. */
@@ -284,7 +296,7 @@ export class Tiers {
         if (body instanceof ReadableStream) await body.cancel();
         return;
       }
-      rememberFill(this.region, key, req.tags, meta.fetchedAt, req.key);
+      rememberFill(this.region, key, req.tags, meta.fetchedAt);
       await l1.put(key, meta, body, req.immutable, this.config.l1MetadataTtl, req.tags);
       // An invalidation that arrived while we were writing wins (unless this copy already has it).
       if (!fillMayLand(this.region, key, epoch, meta.fetchedAt)) await l1.delete(key);

@@ -5,15 +5,13 @@
 // the write committed, so a duplicated or late event never brings back older data.
 import type { Config } from "../config";
 import { forgetL1 } from "./l1-index";
-import { shardName } from "./hash-ring";
+import { shardName, shieldShard } from "./hash-ring";
 import type { InvalidationEvent } from "./types";
 
-type ShieldStub = DurableObjectStub<import("../../durable-objects/regional-shield").RegionalShield>;
 
 export interface Change {
-  /** Shield (and, unless l1Keys says otherwise, L1) keys the write made stale. */
+  /** Keys the write made stale, in the shields and in L1 (with every rendering of them). */
   keys: string[];
-  l1Keys?: string[];
   tags?: string[];
   prefix?: string;
   /**
@@ -28,7 +26,6 @@ export function newEvent(change: Change, from: string, mode: InvalidationEvent["
     id: crypto.randomUUID(),
     version: Date.now(),
     keys: change.keys,
-    ...(change.l1Keys ? { l1Keys: change.l1Keys } : {}),
     ...(change.tags?.length ? { tags: change.tags } : {}),
     ...(change.prefix ? { prefix: change.prefix } : {}),
     mode,
@@ -36,10 +33,10 @@ export function newEvent(change: Change, from: string, mode: InvalidationEvent["
   };
 }
 
-function shards(env: Cloudflare.Env, config: Config, region: string): ShieldStub[] {
+function shards(env: Cloudflare.Env, config: Config, region: string) {
   // Every shard, not only the key's owner: hot keys have replicas, and tags and prefixes can
   // select keys anywhere on the ring.
-  return Array.from({ length: config.shieldShards }, (_, i) => env.SHIELD.get(env.SHIELD.idFromName(shardName(region, i))) as ShieldStub);
+  return Array.from({ length: config.shieldShards }, (_, i) => shieldShard(env, shardName(region, i)));
 }
 
 /**
@@ -60,7 +57,7 @@ export async function applyInRegion(env: Cloudflare.Env, config: Config, region:
   const at = Date.now();
   await Promise.all([...byMode].flatMap(([m, list]) => stubs.map((stub, i) => stub.apply(list, m, i === 0 ? { at } : undefined))));
   if (opts.l1) {
-    for (const event of events) await forgetL1(region, event.l1Keys ?? event.keys, { tags: event.tags, prefix: event.prefix, version: event.version });
+    for (const event of events) await forgetL1(region, event.keys, { tags: event.tags, prefix: event.prefix, version: event.version });
   }
 }
 

@@ -1,26 +1,60 @@
-// What this isolate knows about L1 entries: a per-key epoch, so a fill that began before an
-// invalidation can neither be joined nor land after it, and the tags of the keys it filled, so
-// a purge by tag or prefix can find them (the Cache API cannot list its entries).
+// What this isolate knows about L1 entries, since the Cache API cannot list them: a per-key
+// epoch, so a fill that began before an invalidation can neither be joined nor land after it;
+// the renderings made of stored objects, so invalidating an object drops every rendering of it;
+// and the tags of the keys it filled, so a purge by tag or prefix can find them.
 import { EdgeCache, NEGATIVE } from "./edge-cache";
+import { RecentSet, regionKey } from "./isolate-state";
 
-// Epochs come from one counter, and a forgotten key reads as the counter's value at the last
-// clear, so bounding the map can only make a fill skip, never let a stale one through. Each
-// also keeps the newest change version that bumped it.
+/**
+ * Per-key epochs, bounded at MAX_EPOCHS keys. Epochs come from one counter and a key without an
+ * entry reads as the counter's value at the last clear, so clearing the map can only make a fill
+ * skip, never let a stale one through. Each entry also keeps the newest change version that
+ * bumped it.
+ */
+const MAX_EPOCHS = 50_000;
 const epochs = new Map<string, { epoch: number; version: number }>();
 let epochCounter = 0;
 let epochFloor = 0;
-const MAX_EPOCHS = 50_000;
 
-// region -> L1 key -> its tags, when its content was read from the origin, and the shield key it
-// was rendered from (a packument rendering's L1 key differs from its shield key, and a purge by
-// the shield key must reach it too); bounded, best effort: production purges by tag through Cloudflare.
-const filled = new Map<string, Map<string, { tags: string[]; fetchedAt: number; base?: string }>>();
-const MAX_FILLED = 20_000;
+/**
+ * Renderings are kept in L1 under `<object key>|<suffix>` (a packument for one host and form,
+ * say). The suffixes this isolate has rendered are few (forms x hosts) and bounded at
+ * MAX_RENDERINGS: invalidating an object drops that object's key with every known suffix, which
+ * also reaches renderings other isolates of this PoP filled. A suffix past the bound is served
+ * without an L1 copy rather than left where no invalidation could find it.
+ */
+const MAX_RENDERINGS = 64;
+const renderings = new Set<string>();
 
-const id = (region: string, key: string) => `${region}\n${key}`;
+/**
+ * L1 keys this isolate filled, with their tags and when their content was read from the origin
+ * (a copy read after a change already has it). Best effort and bounded at 20,000 (oldest
+ * forgotten first): it serves purges by tag or prefix in dev; production purges by tag through
+ * Cloudflare's API.
+ */
+const filled = new RecentSet<{ tags: string[]; fetchedAt: number }>(20_000, Number.POSITIVE_INFINITY);
+
+/** The L1 key of one rendering of an object, or null when no more renderings can be tracked. */
+export function renderingKey(key: string, suffix: string): string | null {
+  if (!renderings.has(suffix)) {
+    if (renderings.size >= MAX_RENDERINGS) return null;
+    renderings.add(suffix);
+  }
+  return `${key}|${suffix}`;
+}
+
+/** The keys with every rendering of them this isolate knows of. */
+function withRenderings(keys: Iterable<string>): Set<string> {
+  const all = new Set<string>();
+  for (const key of keys) {
+    all.add(key);
+    for (const suffix of renderings) all.add(`${key}|${suffix}`);
+  }
+  return all;
+}
 
 export function epochOf(region: string, key: string): number {
-  return epochs.get(id(region, key))?.epoch ?? epochFloor;
+  return epochs.get(regionKey(region, key))?.epoch ?? epochFloor;
 }
 
 /**
@@ -29,46 +63,41 @@ export function epochOf(region: string, key: string): number {
  * away a copy that already has the change).
  */
 export function fillMayLand(region: string, key: string, epoch: number, fetchedAt: number | undefined): boolean {
-  const entry = epochs.get(id(region, key));
+  const entry = epochs.get(regionKey(region, key));
   const current = entry?.epoch ?? epochFloor;
   if (current === epoch) return true;
   return entry !== undefined && fetchedAt !== undefined && fetchedAt > entry.version;
 }
 
-export function rememberFill(region: string, key: string, tags: string[] = [], fetchedAt = 0, base?: string): void {
-  let keys = filled.get(region);
-  if (!keys) {
-    keys = new Map();
-    filled.set(region, keys);
-  }
-  if (keys.size >= MAX_FILLED) keys.clear();
-  keys.set(key, { tags, fetchedAt, ...(base !== undefined && base !== key ? { base } : {}) });
+export function rememberFill(region: string, key: string, tags: string[] = [], fetchedAt = 0): void {
+  filled.set(regionKey(region, key), { tags, fetchedAt });
 }
 
-/** Drops remembered "not found" entries for these keys from a region's L1, leaving the rest. */
+/** Drops remembered "not found" entries for these keys (and their renderings) from a region's L1. */
 export async function forgetNegativeL1(region: string, keys: string[]): Promise<void> {
   const l1 = await EdgeCache.open(region);
-  await Promise.all(keys.map(async (key) => {
+  await Promise.all([...withRenderings(keys)].map(async (key) => {
     if ((await l1.match(key)) === NEGATIVE) await l1.delete(key);
   }));
 }
 
 /**
- * Drops keys (with the renderings made from them, and keys filled with one of `tags` or under
- * `prefix`) from a region's L1, except copies this isolate knows were read from the origin after
- * `version` (they have the change).
+ * Drops keys (with their renderings, and keys filled with one of `tags` or under `prefix`) from
+ * a region's L1, except copies this isolate knows were read from the origin after `version`
+ * (they have the change).
  */
 export async function forgetL1(region: string, keys: string[], select: { tags?: string[]; prefix?: string; version?: number } = {}): Promise<void> {
-  const all = new Set(keys);
-  const known = filled.get(region);
-  if (known) {
-    const bases = new Set(keys);
-    for (const [key, { tags, base }] of known) {
-      if ((base !== undefined && bases.has(base)) || (select.prefix && key.startsWith(select.prefix)) || select.tags?.some((t) => tags.includes(t))) all.add(key);
+  const all = withRenderings(keys);
+  const mine = regionKey(region, "");
+  if (select.prefix || select.tags?.length) {
+    for (const [id, { tags }] of filled) {
+      if (!id.startsWith(mine)) continue;
+      const key = id.slice(mine.length);
+      if ((select.prefix && key.startsWith(select.prefix)) || select.tags?.some((t) => tags.includes(t))) all.add(key);
     }
   }
-  if (known && select.version !== undefined) {
-    for (const key of all) if ((known.get(key)?.fetchedAt ?? 0) > select.version) all.delete(key);
+  if (select.version !== undefined) {
+    for (const key of all) if ((filled.get(regionKey(region, key))?.fetchedAt ?? 0) > select.version) all.delete(key);
   }
   if (epochs.size > MAX_EPOCHS) {
     epochs.clear();
@@ -76,9 +105,10 @@ export async function forgetL1(region: string, keys: string[], select: { tags?: 
   }
   const version = select.version ?? Number.POSITIVE_INFINITY;
   for (const key of all) {
-    const previous = epochs.get(id(region, key))?.version ?? 0;
-    epochs.set(id(region, key), { epoch: ++epochCounter, version: Math.max(previous, version) });
-    known?.delete(key);
+    const id = regionKey(region, key);
+    const previous = epochs.get(id)?.version ?? 0;
+    epochs.set(id, { epoch: ++epochCounter, version: Math.max(previous, version) });
+    filled.delete(id);
   }
   const l1 = await EdgeCache.open(region);
   await Promise.all([...all].map((k) => l1.delete(k)));

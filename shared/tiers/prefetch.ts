@@ -1,8 +1,9 @@
 // A bounded background runner for predictive prefetch (protocol adapters decide what to warm):
 // a per-run budget and concurrency limit, dedupe within a run, shared in-flight work across runs
-// in this isolate, and a small expiring memory of what was warmed lately so repeated serves of
-// one document do not repeat the work.
+// in this isolate (what was warmed lately is remembered with isolate-state's RecentSet, so
+// repeated serves of one document do not repeat the work).
 import { edgeMetrics } from "../metrics";
+import { SingleFlight } from "./isolate-state";
 
 const PREFETCH_HELP = "Objects predictive prefetch found or loaded in the shields (packuments, tarballs, manifests, blobs).";
 
@@ -11,45 +12,13 @@ export function countPrefetch(region: string, kind: string): void {
   edgeMetrics.inc("pkgedge_prefetch_total", PREFETCH_HELP, { region, kind });
 }
 
-/** What this isolate warmed lately: bounded (oldest dropped first) and expiring. */
-export class RecentSet<V> {
-  private readonly entries = new Map<string, { until: number; value: V }>();
-
-  constructor(private readonly capacity: number, private readonly ttlMs: number) {}
-
-  get(key: string, now = Date.now()): V | undefined {
-    const entry = this.entries.get(key);
-    if (!entry) return undefined;
-    if (entry.until <= now) {
-      this.entries.delete(key);
-      return undefined;
-    }
-    return entry.value;
-  }
-
-  set(key: string, value: V, now = Date.now()): void {
-    // Re-inserting moves the key to the end, so the first key is always the oldest.
-    this.entries.delete(key);
-    this.entries.set(key, { until: now + this.ttlMs, value });
-    while (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
-  }
-
-  delete(key: string): void {
-    this.entries.delete(key);
-  }
-}
-
 // Work already running in this isolate (another run, or another request's run): joined, not
 // repeated. Keys carry the region, since each region has its own shields.
-const inflight = new Map<string, Promise<unknown>>();
+const inflight = new SingleFlight<Promise<unknown>>(4_096);
 
 /** Runs `load` once per key across concurrent runs in this isolate. */
 export function shared<T>(key: string, load: () => Promise<T>): Promise<T> {
-  const running = inflight.get(key);
-  if (running) return running as Promise<T>;
-  const job = load().finally(() => inflight.delete(key));
-  inflight.set(key, job);
-  return job;
+  return inflight.run(key, load).promise as Promise<T>;
 }
 
 export interface RunLimits {

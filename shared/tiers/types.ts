@@ -23,7 +23,7 @@ export interface TierRequest {
 export interface ShieldPolicy {
   /** Lifetime of mutable objects before revalidation; immutable ones ignore it. */
   ttlSeconds: number;
-  /** Objects up to this size are stored in the shield; larger ones stream through. */
+  /** Objects up to this size are stored in the shield; the edge streams larger ones from the origin. */
   maxStoredBytes: number;
   /** Total bytes one shield shard keeps before evicting the least recently used objects. */
   capacityBytes: number;
@@ -49,17 +49,19 @@ export interface ObjectMeta {
   fetchedAt?: number;
 }
 
-export interface ShieldAnswer {
-  found: boolean;
-  state: Exclude<CacheState, "L1-HIT">;
-  meta?: ObjectMeta;
-  /** Small objects come back whole; large ones as a stream shared with concurrent waiters. */
-  body?: Uint8Array | ReadableStream<Uint8Array>;
-  /** Requests per second this shard saw for the key lately (hot-key detection at the edge). */
-  rate?: number;
-  /** Set instead of `body` for objects too large to keep: the origin key the edge streams from. */
-  direct?: string;
-}
+/**
+ * The shield's answer: the object's bytes (metadata and objects up to SHIELD_MAX_OBJECT_BYTES),
+ * the origin key the edge streams a larger object from itself (its bytes never cross the
+ * Durable Object), or "not found". `rate` is the requests per second this shard saw for the key
+ * lately (hot-key detection at the edge).
+ */
+export type ShieldAnswer = ShieldLoad & { state: Exclude<CacheState, "L1-HIT">; rate?: number };
+
+/** What one origin (or owner-shard) read produced. */
+export type ShieldLoad =
+  | { kind: "bytes"; meta: ObjectMeta; bytes: Uint8Array }
+  | { kind: "stream"; meta: ObjectMeta; originKey: string }
+  | { kind: "missing" };
 
 /**
  * A change at the origin, applied by every region's shields (and, in dev, L1). `version` is the
@@ -70,8 +72,6 @@ export interface InvalidationEvent {
   id: string;
   version: number;
   keys: string[];
-  /** L1 keys to drop (renderings differ from shield keys). Defaults to `keys`. */
-  l1Keys?: string[];
   tags?: string[];
   prefix?: string;
   /** "auto" follows each region's strategy; purges choose hard or soft explicitly. */

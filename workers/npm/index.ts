@@ -8,7 +8,8 @@ import { requireAccess, isPublicRead } from "../access";
 import { recordAudit } from "../audit";
 import { cacheControl, servedResponse } from "../responses";
 import { npmError } from "./errors";
-import { packumentCacheKey, packumentObject, packumentVariantKey, tarballCacheKey, tarballObject } from "./keys";
+import { packumentObject, tarballObject } from "./keys";
+import { packumentChange, packumentRendering, packumentRequest, tarballRemoval, tarballRequest } from "./objects";
 import { assertPackageName, tarballFile, versionFromTarball } from "./names";
 import { ABBREVIATED_TYPE, isLive, renderPackument, wantsAbbreviated, type Packument } from "./packument";
 import { publish, removeDistTag, setDistTag, unpublishPackage, updateMetadata, type Actor, type PublishBody } from "./publish";
@@ -16,10 +17,6 @@ import { prefetchDependencies } from "./prefetch";
 
 export const npm = new Hono<{ Bindings: Cloudflare.Env }>();
 npm.onError(npmError);
-
-const encoder = new TextEncoder();
-// Hosts this isolate has rendered packuments for: invalidation drops each host's rendering.
-const renderedOrigins = new Set<string>();
 
 const store = (c: Context) => new ObjectStore(c.env.BLOBS);
 const actorOf = (c: Context): Actor => {
@@ -56,21 +53,8 @@ async function servePackument(c: Context, name: string): Promise<Response> {
       "x-pkgedge-cache": "BYPASS",
     });
   }
-  if (renderedOrigins.size < 32) renderedOrigins.add(origin);
-  const served = await c.get("tiers").get(
-    { key: packumentCacheKey(name), originKey: packumentObject(name), kind: "metadata", immutable: false, tags: purgeTags(name) },
-    {
-      key: packumentVariantKey(name, form, origin),
-      render: (bytes, meta) => {
-        const doc = JSON.parse(new TextDecoder().decode(bytes)) as Packument;
-        // An unpublished package keeps a tombstone at the origin; clients see 404.
-        const out = isLive(doc) ? encoder.encode(renderPackument(doc, form, origin)) : encoder.encode("");
-        const etag = `"${meta.etag.replace(/"/g, "")}-${form === "full" ? "f" : "a"}"`;
-        return { bytes: out, meta: { size: out.byteLength, etag, contentType: form === "full" ? "application/json" : ABBREVIATED_TYPE } };
-      },
-    },
-  );
-  if (!served.found || served.meta?.size === 0) throw notFound(`package ${name} not found`);
+  const served = await c.get("tiers").render(packumentRequest(name), packumentRendering(form, origin));
+  if (!served.found) throw notFound(`package ${name} not found`);
   prefetchDependencies(c, name, served);
   return servedResponse(c, served, {
     "cache-control": cacheControl(isPublicRead(c), false, c.get("config").l1MetadataTtl),
@@ -80,7 +64,7 @@ async function servePackument(c: Context, name: string): Promise<Response> {
 
 async function serveTarball(c: Context, name: string, file: string): Promise<Response> {
   if (!versionFromTarball(name, file)) throw notFound(`tarball ${file} not found`);
-  const served = await c.get("tiers").get({ key: tarballCacheKey(name, file), originKey: tarballObject(name, file), kind: "blob", immutable: true, tags: purgeTags(name) });
+  const served = await c.get("tiers").get(tarballRequest(name, file));
   if (!served.found) throw notFound(`tarball ${name}/-/${file} not found`);
   return servedResponse(c, served, {
     "content-type": "application/octet-stream",
@@ -88,25 +72,9 @@ async function serveTarball(c: Context, name: string, file: string): Promise<Res
   });
 }
 
-/** Purge tags of a package: its name, and its scope for scoped names. */
-function purgeTags(name: string): string[] {
-  return name.startsWith("@") ? [`npm:${name}`, `npm:${name.split("/")[0]}`] : [`npm:${name}`];
-}
-
-/**
- * After any write: forget the packument in every shield and every rendering at L1, and the
- * tarballs of versions the write removed (cached as immutable, they would outlive an unpublish).
- */
-async function invalidatePackument(c: Context, name: string, removedVersions: string[] = [], addedFiles: string[] = []): Promise<void> {
-  // Removed versions' tarballs are cached as immutable; added ones may be remembered as 404s.
-  const tarballs = [...removedVersions.map((v) => tarballFile(name, v)), ...addedFiles].map((f) => tarballCacheKey(name, f));
-  const l1Keys = [...renderedOrigins].flatMap((o) => [packumentVariantKey(name, "full", o), packumentVariantKey(name, "abbreviated", o)]);
-  // The stored document's own L1 copy is what prefetch reads (and may remember as not found).
-  await c.get("tiers").publish({
-    keys: [packumentCacheKey(name), ...tarballs],
-    l1Keys: [packumentCacheKey(name), ...l1Keys, ...tarballs],
-    removal: removedVersions.length > 0,
-  });
+/** After any write: the change travels to every shield and every rendering at L1. */
+function invalidatePackument(c: Context, name: string, versions: { removedVersions?: string[]; addedVersions?: string[] } = {}): Promise<void> {
+  return c.get("tiers").invalidate(packumentChange(name, versions));
 }
 
 async function readPackument(c: Context, name: string): Promise<Packument> {
@@ -165,7 +133,7 @@ const deleteTarball = async (c: Context) => {
   if (stored?.doc.versions[version]) throw new RegistryError("CONFLICT", `${name}@${version} is still published; unpublish the version first`);
   await store(c).delete(tarballObject(name, file));
   recordAudit(c, { action: "npm.tarball.delete", target: name, detail: { file } });
-  await c.get("tiers").publish({ keys: [tarballCacheKey(name, file)], removal: true });
+  await c.get("tiers").invalidate(tarballRemoval(name, file));
   return c.json({ ok: true });
 };
 npm.delete("/:scope{@[^/]+}/:name/-/:file/-rev/:rev", deleteTarball);
@@ -199,12 +167,12 @@ const putPackument = async (c: Context) => {
   if (hasTarballs) {
     const doc = await publish(store(c), name, body, actorOf(c));
     recordAudit(c, { action: "npm.publish", target: name, detail: { versions: Object.keys(body.versions ?? {}), rev: doc._rev } });
-    await invalidatePackument(c, name, [], Object.keys(body.versions ?? {}).map((v) => tarballFile(name, v)));
+    await invalidatePackument(c, name, { addedVersions: Object.keys(body.versions ?? {}) });
     return c.json({ ok: true, id: name, rev: doc._rev }, 201);
   }
   const { doc, removed } = await updateMetadata(store(c), name, body, actorOf(c), c.get("config").unpublishWindowHours);
   recordAudit(c, { action: removed.length > 0 ? "npm.unpublish.version" : "npm.metadata.update", target: name, detail: { removed, rev: doc._rev } });
-  await invalidatePackument(c, name, removed);
+  await invalidatePackument(c, name, { removedVersions: removed });
   return c.json({ ok: true, id: name, rev: doc._rev }, 200);
 };
 npm.put("/:scope{@[^/]+}/:name/-rev/:rev", putPackument);
@@ -216,7 +184,7 @@ const deletePackage = async (c: Context) => {
   const name = authorizedName(c, "publish");
   const removed = await unpublishPackage(store(c), name, c.req.param("rev") ?? null, actorOf(c), c.get("config").unpublishWindowHours);
   recordAudit(c, { action: "npm.unpublish", target: name, detail: { removed } });
-  await invalidatePackument(c, name, removed);
+  await invalidatePackument(c, name, { removedVersions: removed });
   return c.json({ ok: true });
 };
 npm.delete("/:scope{@[^/]+}/:name/-rev/:rev", deletePackage);

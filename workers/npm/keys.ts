@@ -1,11 +1,7 @@
-// Where npm objects live: R2 keys at the origin, and the opaque cache keys handed to the tiers.
+// Where npm objects live at the origin (R2). The cache objects built from them are in objects.ts.
+//
+//   npm/<name>/packument.json     the package document (every version's manifest, dist-tags, times)
+//   npm/<name>/-/<file>.tgz       one version's tarball
 
 export const packumentObject = (name: string) => `npm/${name}/packument.json`;
 export const tarballObject = (name: string, file: string) => `npm/${name}/-/${file}`;
-
-export const packumentCacheKey = (name: string) => `npm:packument:${name}`;
-export const tarballCacheKey = (name: string, file: string) => `npm:tarball:${name}/${file}`;
-
-/** L1 key of one rendering of a packument: it depends on the form and the host it names. */
-export const packumentVariantKey = (name: string, form: "full" | "abbreviated", origin: string) =>
-  `npm:packument:${name}|${form}|${origin}`;

@@ -5,9 +5,10 @@ import type { Context } from "hono";
 import semver from "semver";
 import { authorize } from "../../shared/auth/permissions";
 import type { Served, TierRequest, Tiers } from "../../shared/tiers";
-import { PrefetchRun, RecentSet, countPrefetch, shared } from "../../shared/tiers/prefetch";
-import { packumentCacheKey, packumentObject, tarballCacheKey, tarballObject } from "./keys";
+import { RecentSet, regionKey } from "../../shared/tiers/isolate-state";
+import { PrefetchRun, countPrefetch, shared } from "../../shared/tiers/prefetch";
 import { assertPackageName, tarballFile } from "./names";
+import { packumentRequest, tarballRequest } from "./objects";
 import { isLive, type Packument, type VersionManifest } from "./packument";
 
 // Budget of one run (packuments and tarballs together) and its parallelism: enough for a
@@ -27,30 +28,16 @@ const expandedDeps = new RecentSet<number>(8192, 30_000);
 // Tarballs are immutable: once warmed they stay warm far longer than a packument does.
 const warmedTarballs = new RecentSet<true>(8192, 10 * 60_000);
 
-/** The shield request of a packument, exactly as the packument route makes it. */
-export function packumentRequest(name: string): TierRequest {
-  return { key: packumentCacheKey(name), originKey: packumentObject(name), kind: "metadata", immutable: false, tags: purgeTags(name) };
-}
-
-/** The shield request of a tarball, exactly as the tarball route makes it. */
-export function tarballRequest(name: string, file: string): TierRequest {
-  return { key: tarballCacheKey(name, file), originKey: tarballObject(name, file), kind: "blob", immutable: true, tags: purgeTags(name) };
-}
-
-function purgeTags(name: string): string[] {
-  return name.startsWith("@") ? [`npm:${name}`, `npm:${name.split("/")[0]}`] : [`npm:${name}`];
-}
-
 /**
  * Called as a packument is served: starts a background run unless prefetch is off or this
  * region expanded the same document to the same depth moments ago.
  */
-export function prefetchDependencies(c: Context, name: string, served: Served): void {
+export function prefetchDependencies(c: Context, name: string, served: Served & { found: true }): void {
   const settings = c.get("config").tiers;
   if (!settings.prefetch || settings.prefetchDepth < 1 || settings.prefetchFanout < 1) return;
   const tiers = c.get("tiers");
-  const rootKey = `${tiers.region}\n${name}`;
-  const etag = plainEtag(served.meta?.etag);
+  const rootKey = regionKey(tiers.region, name);
+  const etag = plainEtag(served.meta.etag);
   const recent = expandedRoots.get(rootKey);
   if (recent && recent.etag === etag && recent.depth >= settings.prefetchDepth) return;
   expandedRoots.set(rootKey, { depth: settings.prefetchDepth, etag });
@@ -59,7 +46,9 @@ export function prefetchDependencies(c: Context, name: string, served: Served): 
   const anonymousRead = c.get("config").anonymousRead;
   const mayRead = (dep: string) => authorize(principal, "read", dep, anonymousRead) === "allow";
   const run = new NpmPrefetch(tiers, mayRead, settings.prefetchDepth, settings.prefetchFanout);
-  c.executionCtx.waitUntil(run.start(name).catch(() => expandedRoots.delete(rootKey)));
+  // The rendering parsed the document already (on an L1 hit it did not: read it then).
+  const doc = asPackument(served.document);
+  c.executionCtx.waitUntil(run.start(name, doc).catch(() => expandedRoots.delete(rootKey)));
 }
 
 /** A rendering's ETag (`"<origin etag>-f"`) and the stored one (`"<origin etag>"`) compare equal. */
@@ -78,8 +67,8 @@ class NpmPrefetch {
     private readonly fanout: number,
   ) {}
 
-  async start(root: string): Promise<void> {
-    const doc = await this.document(root, false);
+  async start(root: string, parsed: Packument | null): Promise<void> {
+    const doc = parsed ?? (await this.document(root, false));
     const latest = doc?.["dist-tags"].latest;
     const manifest = latest ? doc.versions[latest] : undefined;
     if (!manifest) return;
@@ -91,7 +80,7 @@ class NpmPrefetch {
   private visitDependencies(manifest: VersionManifest, remaining: number, level: number): void {
     for (const dep of dependenciesOf(manifest, this.fanout)) {
       if (!this.mayRead(dep.name)) continue;
-      const depKey = `${this.tiers.region}\n${dep.name}@${dep.spec}`;
+      const depKey = regionKey(this.tiers.region, `${dep.name}@${dep.spec}`);
       if ((expandedDeps.get(depKey) ?? -1) >= remaining) continue;
       this.run.add(`dep:${dep.name}@${dep.spec}`, level, async () => {
         const doc = await this.document(dep.name, true);
@@ -106,7 +95,7 @@ class NpmPrefetch {
 
   private warmTarball(name: string, version: string, level: number): void {
     const req = tarballRequest(name, tarballFile(name, version));
-    const recentKey = `${this.tiers.region}\n${req.key}`;
+    const recentKey = regionKey(this.tiers.region, req.key);
     if (warmedTarballs.get(recentKey)) return;
     this.run.add(`tarball:${req.key}`, TARBALL_PRIORITY + level, async () => {
       const stored = await shared(`warm\n${recentKey}`, async () => {
@@ -122,7 +111,7 @@ class NpmPrefetch {
   private document(name: string, count: boolean): Promise<Packument | null> {
     let doc = this.docs.get(name);
     if (!doc) {
-      doc = shared(`packument\n${this.tiers.region}\n${name}`, async () => {
+      doc = shared(`packument\n${regionKey(this.tiers.region, name)}`, async () => {
         const found = await readPackument(this.tiers, name);
         if (found && count) countPrefetch(this.tiers.region, "packument");
         return found;
@@ -135,14 +124,18 @@ class NpmPrefetch {
 
 async function readPackument(tiers: Tiers, name: string): Promise<Packument | null> {
   const served = await tiers.get(packumentRequest(name));
-  if (!served.found || !served.body || !served.meta) return null;
+  if (!served.found) return null;
   if (served.meta.size > MAX_DOC_BYTES) {
     if (served.body instanceof ReadableStream) await served.body.cancel();
     return null;
   }
   const bytes = served.body instanceof Uint8Array ? served.body : new Uint8Array(await new Response(served.body).arrayBuffer());
-  if (bytes.byteLength === 0) return null;
-  const doc = JSON.parse(new TextDecoder().decode(bytes)) as Packument;
+  return asPackument(JSON.parse(new TextDecoder().decode(bytes)));
+}
+
+/** A live packument, or null for anything else (a tombstone, a document of another shape). */
+function asPackument(value: unknown): Packument | null {
+  const doc = value as Packument | null | undefined;
   return doc && typeof doc === "object" && doc.versions && doc["dist-tags"] && isLive(doc) ? doc : null;
 }
 

@@ -3,15 +3,15 @@ import type { Context } from "hono";
 import { recordAudit } from "../audit";
 import { cacheControl, servedResponse } from "../responses";
 import { isAnonymousPull } from "./auth";
-import { authorizedRepository, invalidate, purgeTags, repositories } from "./context";
+import { authorizedRepository, repositories } from "./context";
 import { ociError } from "./errors";
-import { blobCacheKey, repoBlobObject } from "./keys";
+import { blobRemoval, blobRequest } from "./objects";
 import { parseDigest } from "./names";
 
 export async function getBlob(c: Context): Promise<Response> {
   const name = authorizedRepository(c, "pull");
   const { digest } = parseDigest(c.req.param("digest"));
-  const served = await c.get("tiers").get({ key: blobCacheKey(name, digest), originKey: repoBlobObject(name, digest), kind: "blob", immutable: true, tags: purgeTags(name) });
+  const served = await c.get("tiers").get(blobRequest(name, digest));
   if (!served.found) throw ociError("BLOB_UNKNOWN", `blob ${digest} is not in ${name}`, { detail: { digest } });
   return servedResponse(c, served, {
     "content-type": "application/octet-stream",
@@ -25,7 +25,7 @@ export async function deleteBlob(c: Context): Promise<Response> {
   const name = authorizedRepository(c, "delete");
   const { digest } = parseDigest(c.req.param("digest"));
   if (!(await repositories(c).deleteBlob(name, digest))) throw ociError("BLOB_UNKNOWN", `blob ${digest} is not in ${name}`, { detail: { digest } });
-  await invalidate(c, [blobCacheKey(name, digest)], { removal: true });
+  await c.get("tiers").invalidate(blobRemoval(name, digest));
   recordAudit(c, { action: "oci.blob.delete", target: `${name}@${digest}` });
   return c.body(null, 202);
 }

@@ -1,5 +1,5 @@
-// Per-request helpers shared by the OCI route modules: the validated repository name, the
-// stores, and invalidation of what a write changed.
+// Per-request helpers shared by the OCI route modules: the validated repository name and the
+// stores.
 import type { Context } from "hono";
 import { ObjectStore } from "../../shared/origin";
 import { requireRepositoryAccess, type OciAction } from "./auth";
@@ -16,13 +16,3 @@ export function authorizedRepository(c: Context, action: OciAction): string {
 export const objectStore = (c: Context) => new ObjectStore(c.env.BLOBS);
 export const repositories = (c: Context) => new RepositoryStore(objectStore(c));
 
-/**
- * A change to these cache keys: applied in this region now, in every other via the queue (or,
- * for a removal, in every region now).
- */
-export function invalidate(c: Context, keys: string[], opts: { removal?: boolean } = {}): Promise<void> {
-  return keys.length ? c.get("tiers").publish({ keys, ...opts }) : Promise.resolve();
-}
-
-/** Purge tag of a repository (`/_/purge` with tags: ["oci:team/app"]). */
-export const purgeTags = (name: string) => [`oci:${name}`];

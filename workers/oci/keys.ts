@@ -1,4 +1,4 @@
-// Where OCI objects live: R2 keys at the origin, and the opaque cache keys handed to the tiers.
+// Where OCI objects live at the origin (R2). The cache objects built from them are in objects.ts.
 // `@` cannot occur in a repository name, so `<name>@tags/` can never collide with a nested
 // repository such as `<name>/tags`.
 
@@ -15,7 +15,3 @@ export const referrerPrefix = (name: string, subject: string) => `oci/repos/${na
 export const referrerObject = (name: string, subject: string, digest: string) => `${referrerPrefix(name, subject)}${digest}`;
 export const CATALOG_PREFIX = "oci/catalog/";
 export const catalogObject = (name: string) => `${CATALOG_PREFIX}${name}`;
-
-export const blobCacheKey = (name: string, digest: string) => `oci:blob:${name}@${digest}`;
-export const manifestCacheKey = (name: string, digest: string) => `oci:manifest:${name}@${digest}`;
-export const tagCacheKey = (name: string, tag: string) => `oci:tag:${name}:${tag}`;

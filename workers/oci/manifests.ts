@@ -2,13 +2,12 @@
 // and cached forever; a tag is mutable metadata, revalidated and invalidated when it moves.
 import type { Context } from "hono";
 import { readBodyLimited } from "../../shared/http/body";
-import type { TierRequest } from "../../shared/tiers";
 import { recordAudit } from "../audit";
 import { cacheControl, servedResponse } from "../responses";
 import { isAnonymousPull } from "./auth";
-import { authorizedRepository, invalidate, purgeTags, repositories } from "./context";
+import { authorizedRepository, repositories } from "./context";
 import { ociError } from "./errors";
-import { manifestCacheKey, manifestObject, tagCacheKey, tagObject } from "./keys";
+import { manifestCacheKey, manifestRemoval, manifestRequest, tagMoved, tagRemoval, tagRequest } from "./objects";
 import { parseManifest, referrerDescriptor } from "./manifest";
 import { parseReference } from "./names";
 import { prefetchReferenced } from "./prefetch";
@@ -22,11 +21,9 @@ export async function getManifest(c: Context): Promise<Response> {
   const name = authorizedRepository(c, "pull");
   const ref = parseReference(c.req.param("reference") ?? "");
   const byDigest = ref.kind === "digest";
-  const req: TierRequest = byDigest
-    ? { key: manifestCacheKey(name, ref.digest.digest), originKey: manifestObject(name, ref.digest.digest), kind: "metadata", immutable: true, tags: purgeTags(name) }
-    : { key: tagCacheKey(name, ref.tag), originKey: tagObject(name, ref.tag), kind: "metadata", immutable: false, tags: purgeTags(name) };
+  const req = byDigest ? manifestRequest(name, ref.digest.digest) : tagRequest(name, ref.tag);
   const served = await c.get("tiers").get(req);
-  if (!served.found || !served.meta) {
+  if (!served.found) {
     if (!(await repositories(c).repositoryExists(name))) throw ociError("NAME_UNKNOWN", `repository ${name} not found`, { detail: { name } });
     throw ociError("MANIFEST_UNKNOWN", `manifest ${byDigest ? ref.digest.digest : ref.tag} not found in ${name}`);
   }
@@ -66,8 +63,8 @@ export async function putManifest(c: Context): Promise<Response> {
     ...(parsed.subject ? { subject: parsed.subject, referrer: referrerDescriptor(parsed, digest, bytes.byteLength) } : {}),
   }, tag);
   // A pull by digest before this push may be remembered as not found; a tag moved.
-  await c.get("tiers").appeared([manifestCacheKey(name, digest)]);
-  if (tag) await invalidate(c, [tagCacheKey(name, tag)]);
+  await c.get("tiers").forgetNotFound([manifestCacheKey(name, digest)]);
+  if (tag) await c.get("tiers").invalidate(tagMoved(name, tag));
   recordAudit(c, { action: "oci.manifest.push", target: `${name}@${digest}`, detail: { ...(tag ? { tag } : {}), mediaType: parsed.mediaType } });
   return c.body(null, 201, {
     location: `/v2/${name}/manifests/${digest}`,
@@ -82,13 +79,13 @@ export async function deleteManifest(c: Context): Promise<Response> {
   const repos = repositories(c);
   if (ref.kind === "tag") {
     if (!(await repos.deleteTag(name, ref.tag))) throw ociError("MANIFEST_UNKNOWN", `tag ${ref.tag} not found in ${name}`);
-    await invalidate(c, [tagCacheKey(name, ref.tag)], { removal: true });
+    await c.get("tiers").invalidate(tagRemoval(name, ref.tag));
     recordAudit(c, { action: "oci.tag.delete", target: `${name}:${ref.tag}` });
     return c.body(null, 202);
   }
   const deleted = await repos.deleteManifest(name, ref.digest.digest);
   if (!deleted) throw ociError("MANIFEST_UNKNOWN", `manifest ${ref.digest.digest} not found in ${name}`);
-  await invalidate(c, [manifestCacheKey(name, ref.digest.digest), ...deleted.tags.map((t) => tagCacheKey(name, t))], { removal: true });
+  await c.get("tiers").invalidate(manifestRemoval(name, ref.digest.digest, deleted.tags));
   recordAudit(c, { action: "oci.manifest.delete", target: `${name}@${ref.digest.digest}`, detail: { tags: deleted.tags } });
   return c.body(null, 202);
 }

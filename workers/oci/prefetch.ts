@@ -3,9 +3,9 @@
 // level: the client picks one platform, so their layers are left to the child's own pull).
 import type { Context } from "hono";
 import type { Served, TierRequest, Tiers } from "../../shared/tiers";
-import { PrefetchRun, RecentSet, countPrefetch, shared } from "../../shared/tiers/prefetch";
-import { purgeTags } from "./context";
-import { blobCacheKey, manifestCacheKey, manifestObject, repoBlobObject } from "./keys";
+import { RecentSet, regionKey } from "../../shared/tiers/isolate-state";
+import { PrefetchRun, countPrefetch, shared } from "../../shared/tiers/prefetch";
+import { blobRequest, manifestRequest } from "./objects";
 
 const CONCURRENCY = 8;
 // Manifests are small documents; anything bigger is not one worth parsing in the background.
@@ -23,13 +23,13 @@ interface Target {
 }
 
 /** Called as a manifest is served (`req` is what the route asked the tiers for). */
-export function prefetchReferenced(c: Context, name: string, req: TierRequest, served: Served): void {
+export function prefetchReferenced(c: Context, name: string, req: TierRequest, served: Served & { found: true }): void {
   const config = c.get("config");
   const settings = config.tiers;
   if (!settings.prefetch || settings.prefetchFanout < 1 || settings.prefetchDepth < 1) return;
   const tiers = c.get("tiers");
-  const recentKey = `${tiers.region}\n${req.key}`;
-  const etag = served.meta?.etag ?? "";
+  const recentKey = regionKey(tiers.region, req.key);
+  const etag = served.meta.etag;
   if (expanded.get(recentKey) === etag) return;
   expanded.set(recentKey, etag);
   const job = (async () => {
@@ -39,7 +39,7 @@ export function prefetchReferenced(c: Context, name: string, req: TierRequest, s
     const run = new PrefetchRun({ maxTasks: settings.prefetchFanout, concurrency: CONCURRENCY });
     for (const target of wanted) {
       const request = targetRequest(name, target);
-      const warmKey = `${tiers.region}\n${request.key}`;
+      const warmKey = regionKey(tiers.region, request.key);
       if (warmed.get(warmKey)) continue;
       run.add(request.key, target.kind === "manifest" ? 0 : 1, async () => {
         const stored = await shared(`warm\n${warmKey}`, async () => {
@@ -55,16 +55,13 @@ export function prefetchReferenced(c: Context, name: string, req: TierRequest, s
   c.executionCtx.waitUntil(job.catch(() => expanded.delete(recentKey)));
 }
 
-/** The same request the blob and manifest routes make, so a client's pull finds the warmed copy. */
 function targetRequest(name: string, target: Target): TierRequest {
-  return target.kind === "blob"
-    ? { key: blobCacheKey(name, target.digest), originKey: repoBlobObject(name, target.digest), kind: "blob", immutable: true, tags: purgeTags(name) }
-    : { key: manifestCacheKey(name, target.digest), originKey: manifestObject(name, target.digest), kind: "metadata", immutable: true, tags: purgeTags(name) };
+  return target.kind === "blob" ? blobRequest(name, target.digest) : manifestRequest(name, target.digest);
 }
 
 async function readManifest(tiers: Tiers, req: TierRequest): Promise<unknown> {
   const served = await tiers.get(req);
-  if (!served.found || !served.body || !served.meta) return null;
+  if (!served.found) return null;
   if (served.meta.size > MAX_MANIFEST_BYTES) {
     if (served.body instanceof ReadableStream) await served.body.cancel();
     return null;

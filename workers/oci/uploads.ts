@@ -7,7 +7,8 @@ import { BlobWriter, newUpload, type UploadState } from "../../shared/origin";
 import { requireRepositoryAccess } from "./auth";
 import { authorizedRepository, objectStore, repositories } from "./context";
 import { ociError } from "./errors";
-import { blobCacheKey, dataObject } from "./keys";
+import { dataObject } from "./keys";
+import { blobCacheKey } from "./objects";
 import { parseContentRange, parseDigest, parseRepositoryName, type Digest } from "./names";
 
 const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -54,7 +55,7 @@ async function complete(c: Context, name: string, writer: BlobWriter, state: Upl
   }
   await repositories(c).commitBlob(name, digest.digest, state.key);
   // A pull (or a client's existence check) before the push may be remembered as not found.
-  await c.get("tiers").appeared([blobCacheKey(name, digest.digest)]);
+  await c.get("tiers").forgetNotFound([blobCacheKey(name, digest.digest)]);
 }
 
 /** POST /v2/<name>/blobs/uploads/: mount, monolithic upload, or a new session. */
@@ -74,7 +75,7 @@ export async function startUpload(c: Context): Promise<Response> {
       mayPull = false;
     }
     if (mayPull && (await repositories(c).mountBlob(name, source, digest.digest))) {
-      await c.get("tiers").appeared([blobCacheKey(name, digest.digest)]);
+      await c.get("tiers").forgetNotFound([blobCacheKey(name, digest.digest)]);
       return created(c, name, digest.digest);
     }
   }

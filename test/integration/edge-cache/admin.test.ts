@@ -2,7 +2,7 @@
 // are validated with a 400 {"error"}, purges are audited, and warming reports NDJSON progress
 // and leaves the target region's shields holding the keys (first reads there are L2-HIT).
 import { describe, expect, it } from "vitest";
-import { packumentCacheKey } from "../../../workers/npm/keys";
+import { packumentCacheKey } from "../../../workers/npm/objects";
 import { ADMIN_SECRET, bearer, createToken } from "../../helpers/tokens";
 import { workerWith } from "../../helpers/worker";
 import { npmPublisher, postPurge, readPackument } from "./helpers";

@@ -4,7 +4,7 @@
 // the way (L1_METADATA_TTL=0 keeps packuments out of it) so every request reaches a shard.
 import { expect, it } from "vitest";
 import { shardFor } from "../../../shared/tiers/hash-ring";
-import { packumentCacheKey } from "../../../workers/npm/keys";
+import { packumentCacheKey } from "../../../workers/npm/objects";
 import { workerWith } from "../../helpers/worker";
 import { npmPublisher, originReads, readPackument, shardStats, sleep } from "./helpers";
 

@@ -3,8 +3,8 @@
 // what is not gets a 503 in the protocol's own error format, and nothing cached is lost.
 import { describe, expect, it } from "vitest";
 import { EdgeCache } from "../../../shared/tiers/edge-cache";
-import { tarballCacheKey } from "../../../workers/npm/keys";
-import { blobCacheKey } from "../../../workers/oci/keys";
+import { tarballCacheKey } from "../../../workers/npm/objects";
+import { blobCacheKey } from "../../../workers/oci/objects";
 import { expectNpmError } from "../../helpers/npm-expect";
 import { bodyDigest, content, expectOciError, OciClient, publisher, randomBytes, randomImage } from "../../helpers/oci";
 import { workerWith } from "../../helpers/worker";

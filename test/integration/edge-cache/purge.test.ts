@@ -3,8 +3,8 @@
 // npm and OCI objects. The purge applies in the region that received it before the 202; the
 // other regions follow through the invalidation queue.
 import { beforeAll, describe, expect, it } from "vitest";
-import { blobCacheKey, tagCacheKey } from "../../../workers/oci/keys";
-import { packumentCacheKey, tarballCacheKey } from "../../../workers/npm/keys";
+import { blobCacheKey, tagCacheKey } from "../../../workers/oci/objects";
+import { packumentCacheKey, tarballCacheKey } from "../../../workers/npm/objects";
 import { NpmClient } from "../../helpers/npm-client";
 import { bodyDigest, content, OciClient, publisher, randomBytes, randomImage } from "../../helpers/oci";
 import { workerWith } from "../../helpers/worker";

@@ -2,7 +2,7 @@
 // reads is marked `private` so no shared cache between us and the client keeps it.
 import { beforeAll, describe, expect, it } from "vitest";
 import { EdgeCache } from "../../../shared/tiers/edge-cache";
-import { packumentVariantKey, tarballCacheKey } from "../../../workers/npm/keys";
+import { packumentVariantKey, tarballCacheKey } from "../../../workers/npm/objects";
 import { tarballFile } from "../../../workers/npm/names";
 import { ABBREVIATED_TYPE } from "../../../workers/npm/packument";
 import { NpmClient } from "../../helpers/npm-client";

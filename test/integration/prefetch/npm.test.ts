@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import { worker, workerWith } from "../../helpers/worker";
 import { NpmClient } from "../../helpers/npm-client";
 import { createToken } from "../../helpers/tokens";
+import { tiersFor } from "../edge-cache/helpers";
 import {
   npmPublisher, originReads, packumentState, prefetched, publishTree, publishVersion, tarballState, type Tree,
 } from "./helpers";
@@ -143,4 +144,24 @@ describe("npm prefetch for private packages", () => {
     expect((await reader.getPackument("pf-other-dep")).status).toBe(403);
     expect(await packumentState(admin.fetch, "pf-other-dep", region, { authorization: `Bearer ${admin.token}` })).toBe("MISS");
   });
+
+  it("a cold packument GET costs exactly one shield call: prefetch reuses the document the rendering parsed", async () => {
+    const region = "us-east";
+    const name = "pf-one-call";
+    await publishVersion(npm, name, "1.0.0");
+    const before = await shieldCalls(region);
+    const res = await workerWith({ PREFETCH: "true" })(`/npm/${name}`, { headers: { "x-pkgedge-region": region } });
+    expect([res.status, res.headers.get("x-pkgedge-cache")]).toEqual([200, "MISS"]);
+    // workerWith waited for the request's background work (prefetch included) to finish.
+    expect(await shieldCalls(region)).toBe(before + 1);
+  });
 });
+
+/** Calls that reached `region`'s shields: stored copies served, origin reads, joined reads. */
+async function shieldCalls(region: string): Promise<number> {
+  let n = 0;
+  for (const s of await tiersFor({}, region).shieldStats()) {
+    if (s.region === region) n += s.stats.hits + s.stats.originFetches.metadata + s.stats.originFetches.blob + s.stats.coalesced + s.stats.negativeHits + s.stats.staleServed;
+  }
+  return n;
+}

@@ -3,7 +3,7 @@
 // limited by OCI_ANONYMOUS_PULL to other repositories.
 import { beforeAll, describe, expect, it } from "vitest";
 import { EdgeCache } from "../../../shared/tiers/edge-cache";
-import { blobCacheKey, manifestCacheKey, tagCacheKey } from "../../../workers/oci/keys";
+import { blobCacheKey, manifestCacheKey, tagCacheKey } from "../../../workers/oci/objects";
 import { basic, bearerToken, clientWithToken, expectOciError, OciClient, randomImage, type Image } from "../../helpers/oci";
 import { createToken } from "../../helpers/tokens";
 import { workerWith } from "../../helpers/worker";

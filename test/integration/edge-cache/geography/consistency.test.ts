@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../../../shared/config";
 import type { InvalidationEvent } from "../../../../shared/tiers";
 import { deliverEverywhere } from "../../../../shared/tiers/invalidation";
-import { packumentCacheKey, packumentVariantKey } from "../../../../workers/npm/keys";
+import { packumentCacheKey, packumentVariantKey } from "../../../../workers/npm/objects";
 import { BASE, workerWith } from "../../../helpers/worker";
 import { npmPublisher, readPackument, REGIONS, sleep, tiersFor, type Read } from "../helpers";
 
@@ -66,8 +66,7 @@ async function meanLag(): Promise<Record<string, number>> {
 }
 
 function event(name: string, version: number): InvalidationEvent {
-  const l1Keys = (["full", "abbreviated"] as const).map((form) => packumentVariantKey(name, form, BASE));
-  return { id: crypto.randomUUID(), version, keys: [packumentCacheKey(name)], l1Keys, mode: "auto", from: "us-east" };
+  return { id: crypto.randomUUID(), version, keys: [packumentCacheKey(name)], mode: "auto", from: "us-east" };
 }
 
 describe("eventual consistency across three regions", () => {
