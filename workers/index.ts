@@ -6,6 +6,7 @@ import { consumeInvalidations } from "./invalidations";
 export { RegionalShield } from "../durable-objects/regional-shield";
 export { UploadSession } from "../durable-objects/upload-session";
 export { RateLimiter } from "../durable-objects/rate-limiter";
+export { SearchIndex } from "../durable-objects/search-index";
 
 export default {
   fetch: app.fetch,

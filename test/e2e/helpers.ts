@@ -104,6 +104,8 @@ export interface PackageSpec {
   version: string;
   /** Each dependency is required by index.js, whose export names the whole chain. */
   dependencies?: Record<string, string>;
+  /** More package.json fields (description, keywords...), over the defaults. */
+  fields?: Record<string, unknown>;
 }
 
 /**
@@ -113,7 +115,7 @@ export interface PackageSpec {
 export function writePackage(dir: string, spec: PackageSpec): string {
   mkdirSync(dir, { recursive: true });
   const deps = Object.keys(spec.dependencies ?? {});
-  const manifest = { name: spec.name, version: spec.version, description: `e2e fixture ${spec.name}`, main: "index.js", license: "MIT", dependencies: spec.dependencies ?? {} };
+  const manifest = { name: spec.name, version: spec.version, description: `e2e fixture ${spec.name}`, main: "index.js", license: "MIT", dependencies: spec.dependencies ?? {}, ...spec.fields };
   writeFileSync(join(dir, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
   writeFileSync(join(dir, "index.js"), `module.exports = [${JSON.stringify(`${spec.name}@${spec.version}`)}, ...${JSON.stringify(deps)}.map((d) => require(d))].join(" -> ");\n`);
   writeFileSync(join(dir, "README.md"), `# ${spec.name}\n`);

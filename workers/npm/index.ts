@@ -14,6 +14,7 @@ import { assertPackageName, tarballFile, versionFromTarball } from "./names";
 import { ABBREVIATED_TYPE, isLive, renderPackument, wantsAbbreviated, type Packument } from "./packument";
 import { publish, removeDistTag, setDistTag, unpublishPackage, updateMetadata, type Actor, type PublishBody } from "./publish";
 import { prefetchDependencies } from "./prefetch";
+import { reindex, search } from "./search";
 
 export const npm = new Hono<{ Bindings: Cloudflare.Env }>();
 npm.onError(npmError);
@@ -72,9 +73,15 @@ async function serveTarball(c: Context, name: string, file: string): Promise<Res
   });
 }
 
-/** After any write: the change travels to every shield and every rendering at L1. */
-function invalidatePackument(c: Context, name: string, versions: { removedVersions?: string[]; addedVersions?: string[] } = {}): Promise<void> {
-  return c.get("tiers").invalidate(packumentChange(name, versions));
+/**
+ * After any write: the change travels to every shield and every rendering at L1, and the search
+ * index learns the package's new state (a failure there is logged; the write stands).
+ */
+async function invalidatePackument(c: Context, name: string, versions: { removedVersions?: string[]; addedVersions?: string[] } = {}): Promise<void> {
+  const reindexed = store(c).readJson<Packument>(packumentObject(name))
+    .then((stored) => reindex(c.env, stored?.doc ?? null, name))
+    .catch((err) => console.error("search index not updated", name, err instanceof Error ? err.message : "unknown"));
+  await Promise.all([c.get("tiers").invalidate(packumentChange(name, versions)), reindexed]);
 }
 
 async function readPackument(c: Context, name: string): Promise<Packument> {
@@ -85,6 +92,10 @@ async function readPackument(c: Context, name: string): Promise<Packument> {
 
 // ---- service endpoints ----
 npm.get("/-/ping", (c) => c.json({}));
+npm.get("/-/v1/search", (c) => {
+  requireAccess(c, "read", null);
+  return search(c);
+});
 npm.get("/-/whoami", (c) => {
   requireAccess(c, "read", null);
   const p = c.get("principal");
