@@ -1,6 +1,7 @@
 // Manifest pulls, pushes and deletes (end-3, end-7, end-9). Manifests by digest are immutable
 // and cached forever; a tag is mutable metadata, revalidated and invalidated when it moves.
 import type { Context } from "hono";
+import { sha256Hex } from "../../shared/digest";
 import { readBodyLimited } from "../../shared/http/body";
 import type { TierRequest } from "../../shared/tiers";
 import { recordAudit } from "../audit";
@@ -14,8 +15,7 @@ import { parseReference } from "./names";
 import { prefetchReferenced } from "./prefetch";
 
 async function sha256(bytes: Uint8Array): Promise<string> {
-  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return `sha256:${Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+  return `sha256:${await sha256Hex(bytes)}`;
 }
 
 export async function getManifest(c: Context): Promise<Response> {
