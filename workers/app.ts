@@ -1,4 +1,4 @@
-// The root app: context -> authenticate -> metrics -> one router per protocol.
+// The root app: context -> metrics -> request filter -> authenticate -> rate limit -> one router per protocol.
 import { Hono } from "hono";
 import { loadConfig } from "../shared/config";
 import { RegistryError } from "../shared/errors";
