@@ -2,7 +2,6 @@
 // middleware before any protocol router ran (authentication, rate limits, the request filter).
 import type { Context } from "hono";
 import { toRegistryError } from "../shared/errors";
-import { npmError } from "./npm/errors";
 import { formatOciError } from "./oci/errors";
 
 export type Protocol = "npm" | "oci" | "pypi" | "admin" | "other";
@@ -15,7 +14,7 @@ export function protocolOf(path: string): Protocol {
   return "other";
 }
 
-/** JSON `{"error": ...}`: the admin API's format, and the fallback for unknown paths. */
+/** JSON `{"error": ...}`: npm's and the admin API's format, and the fallback for unknown paths. */
 export function jsonError(err: unknown, c: Context): Response {
   const e = toRegistryError(err);
   const headers: Record<string, string> = { "content-type": "application/json", "cache-control": "no-store", ...e.headers };
@@ -27,8 +26,6 @@ export function jsonError(err: unknown, c: Context): Response {
 
 export function errorResponse(err: unknown, c: Context): Response {
   switch (c.get("protocol") as Protocol | undefined) {
-    case "npm":
-      return npmError(err, c);
     case "oci":
       return formatOciError(err, c);
     default:

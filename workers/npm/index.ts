@@ -22,7 +22,7 @@ const encoder = new TextEncoder();
 const renderedOrigins = new Set<string>();
 
 const store = (c: Context) => new ObjectStore(c.env.BLOBS);
-const actorOf = (c: Context): Actor => {
+const publisherOf = (c: Context): Actor => {
   const p = c.get("principal");
   return { name: principalName(p), admin: isAdmin(p) };
 };
@@ -197,12 +197,12 @@ const putPackument = async (c: Context) => {
   if (revParam !== undefined) body._rev = revParam;
   const hasTarballs = body._attachments && Object.keys(body._attachments).length > 0;
   if (hasTarballs) {
-    const doc = await publish(store(c), name, body, actorOf(c));
+    const doc = await publish(store(c), name, body, publisherOf(c));
     recordAudit(c, { action: "npm.publish", target: name, detail: { versions: Object.keys(body.versions ?? {}), rev: doc._rev } });
     await invalidatePackument(c, name, [], Object.keys(body.versions ?? {}).map((v) => tarballFile(name, v)));
     return c.json({ ok: true, id: name, rev: doc._rev }, 201);
   }
-  const { doc, removed } = await updateMetadata(store(c), name, body, actorOf(c), c.get("config").unpublishWindowHours);
+  const { doc, removed } = await updateMetadata(store(c), name, body, publisherOf(c), c.get("config").unpublishWindowHours);
   recordAudit(c, { action: removed.length > 0 ? "npm.unpublish.version" : "npm.metadata.update", target: name, detail: { removed, rev: doc._rev } });
   await invalidatePackument(c, name, removed);
   return c.json({ ok: true, id: name, rev: doc._rev }, 200);
@@ -214,7 +214,7 @@ npm.put("/:name", putPackument);
 
 const deletePackage = async (c: Context) => {
   const name = authorizedName(c, "publish");
-  const removed = await unpublishPackage(store(c), name, c.req.param("rev") ?? null, actorOf(c), c.get("config").unpublishWindowHours);
+  const removed = await unpublishPackage(store(c), name, c.req.param("rev") ?? null, publisherOf(c), c.get("config").unpublishWindowHours);
   recordAudit(c, { action: "npm.unpublish", target: name, detail: { removed } });
   await invalidatePackument(c, name, removed);
   return c.json({ ok: true });
