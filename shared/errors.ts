@@ -1,5 +1,5 @@
 // The one error type of pkgedge. Code below the protocol adapters throws it; each protocol
-// sub-app formats it in its own wire format (npm JSON, OCI envelope, PyPI text).
+// sub-app formats it in its own wire format (npm JSON, the OCI envelope).
 
 export type ErrorCode =
   | "BAD_REQUEST"

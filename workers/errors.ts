@@ -4,12 +4,11 @@ import type { Context } from "hono";
 import { toRegistryError } from "../shared/errors";
 import { formatOciError } from "./oci/errors";
 
-export type Protocol = "npm" | "oci" | "pypi" | "admin" | "other";
+export type Protocol = "npm" | "oci" | "admin" | "other";
 
 export function protocolOf(path: string): Protocol {
   if (path === "/npm" || path.startsWith("/npm/")) return "npm";
   if (path === "/v2" || path.startsWith("/v2/")) return "oci";
-  if (path.startsWith("/pypi/")) return "pypi";
   if (path.startsWith("/_/")) return "admin";
   return "other";
 }
