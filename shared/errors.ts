@@ -69,7 +69,7 @@ export class RegistryError extends Error {
 
 export const badRequest = (message: string, detail?: unknown) =>
   new RegistryError("BAD_REQUEST", message, { detail });
-export const notFound = (message = "not found") => new RegistryError("NOT_FOUND", message);
+export const notFound = (message = "not found", options?: RegistryErrorOptions) => new RegistryError("NOT_FOUND", message, options);
 export const forbidden = (message: string) => new RegistryError("FORBIDDEN", message);
 export const unauthorized = (message = "authentication required") =>
   new RegistryError("UNAUTHORIZED", message);

@@ -6,7 +6,7 @@ import { isAdmin, principalName } from "../../shared/auth/permissions";
 import { ObjectStore } from "../../shared/origin";
 import { requireAccess, isPublicRead } from "../access";
 import { recordAudit } from "../audit";
-import { cacheControl, servedResponse } from "../responses";
+import { cacheControl, cacheStateHeader, servedResponse } from "../responses";
 import { npmError } from "./errors";
 import { packumentCacheKey, packumentObject, packumentVariantKey, tarballCacheKey, tarballObject } from "./keys";
 import { assertPackageName, tarballFile, versionFromTarball } from "./names";
@@ -70,7 +70,7 @@ async function servePackument(c: Context, name: string): Promise<Response> {
       },
     },
   );
-  if (!served.found || served.meta?.size === 0) throw notFound(`package ${name} not found`);
+  if (!served.found || served.meta?.size === 0) throw notFound(`package ${name} not found`, { headers: cacheStateHeader(served) });
   prefetchDependencies(c, name, served);
   return servedResponse(c, served, {
     "cache-control": cacheControl(isPublicRead(c), false, c.get("config").l1MetadataTtl),
@@ -81,7 +81,7 @@ async function servePackument(c: Context, name: string): Promise<Response> {
 async function serveTarball(c: Context, name: string, file: string): Promise<Response> {
   if (!versionFromTarball(name, file)) throw notFound(`tarball ${file} not found`);
   const served = await c.get("tiers").get({ key: tarballCacheKey(name, file), originKey: tarballObject(name, file), kind: "blob", immutable: true, tags: purgeTags(name) });
-  if (!served.found) throw notFound(`tarball ${name}/-/${file} not found`);
+  if (!served.found) throw notFound(`tarball ${name}/-/${file} not found`, { headers: cacheStateHeader(served) });
   return servedResponse(c, served, {
     "content-type": "application/octet-stream",
     "cache-control": cacheControl(isPublicRead(c), true, 0),

@@ -5,7 +5,7 @@ import { sha256Hex } from "../../shared/digest";
 import { readBodyLimited } from "../../shared/http/body";
 import type { TierRequest } from "../../shared/tiers";
 import { recordAudit } from "../audit";
-import { cacheControl, servedResponse } from "../responses";
+import { cacheControl, cacheStateHeader, servedResponse } from "../responses";
 import { isAnonymousPull } from "./auth";
 import { authorizedRepository, invalidate, purgeTags, repositories } from "./context";
 import { ociError } from "./errors";
@@ -27,8 +27,8 @@ export async function getManifest(c: Context): Promise<Response> {
     : { key: tagCacheKey(name, ref.tag), originKey: tagObject(name, ref.tag), kind: "metadata", immutable: false, tags: purgeTags(name) };
   const served = await c.get("tiers").get(req);
   if (!served.found || !served.meta) {
-    if (!(await repositories(c).repositoryExists(name))) throw ociError("NAME_UNKNOWN", `repository ${name} not found`, { detail: { name } });
-    throw ociError("MANIFEST_UNKNOWN", `manifest ${byDigest ? ref.digest.digest : ref.tag} not found in ${name}`);
+    if (!(await repositories(c).repositoryExists(name))) throw ociError("NAME_UNKNOWN", `repository ${name} not found`, { detail: { name }, headers: cacheStateHeader(served) });
+    throw ociError("MANIFEST_UNKNOWN", `manifest ${byDigest ? ref.digest.digest : ref.tag} not found in ${name}`, { headers: cacheStateHeader(served) });
   }
   const digest = byDigest ? ref.digest.digest : served.meta.digest ?? "";
   if (c.req.method === "GET") prefetchReferenced(c, name, req, served);
