@@ -12,7 +12,7 @@ const ROUTES = [
 ] as const;
 
 /** The client set-up for this origin, as the README's "Using it" section gives it. */
-export function clientSetup(origin: string) {
+function clientSetup(origin: string) {
   const url = new URL(origin);
   // npm keys credentials by the registry URL without its scheme.
   const npmAuth = `//${url.host}/npm/:_authToken=\${PKGEDGE_TOKEN}`;
