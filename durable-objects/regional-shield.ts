@@ -189,6 +189,7 @@ export class RegionalShield extends DurableObject<Cloudflare.Env> {
     }
     const meta: ObjectMeta = { size: obj.size, etag: obj.etag, contentType: obj.contentType, fetchedAt, ...(obj.digest ? { digest: obj.digest } : {}) };
     if (!obj.complete || obj.size > policy.maxStoredBytes) {
+      // Bytes nobody needs (up to SHIELD_MAX_OBJECT_BYTES): cancelled, not read; workerd logs "pump canceled", harmless.
       await obj.body.cancel();
       return { kind: "stream", meta, originKey: obj.key };
     }

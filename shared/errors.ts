@@ -1,5 +1,5 @@
 // The one error type of pkgedge. Code below the protocol adapters throws it; each protocol
-// sub-app formats it in its own wire format (npm JSON, OCI envelope, PyPI text).
+// sub-app formats it in its own wire format (npm JSON, the OCI envelope).
 
 export type ErrorCode =
   | "BAD_REQUEST"
@@ -69,7 +69,7 @@ export class RegistryError extends Error {
 
 export const badRequest = (message: string, detail?: unknown) =>
   new RegistryError("BAD_REQUEST", message, { detail });
-export const notFound = (message = "not found") => new RegistryError("NOT_FOUND", message);
+export const notFound = (message = "not found", options?: RegistryErrorOptions) => new RegistryError("NOT_FOUND", message, options);
 export const forbidden = (message: string) => new RegistryError("FORBIDDEN", message);
 export const unauthorized = (message = "authentication required") =>
   new RegistryError("UNAUTHORIZED", message);

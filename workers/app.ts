@@ -1,4 +1,4 @@
-// The root app: context -> authenticate -> metrics -> one router per protocol.
+// The root app: context -> metrics -> request filter -> authenticate -> rate limit -> one router per protocol.
 import { Hono } from "hono";
 import { loadConfig } from "../shared/config";
 import { RegistryError } from "../shared/errors";
@@ -8,6 +8,7 @@ import { resolveRegion } from "../shared/tiers/region";
 import { admin } from "./admin";
 import "./context";
 import { errorResponse, jsonError, protocolOf } from "./errors";
+import { home } from "./home";
 import { authenticate } from "./middleware/authenticate";
 import { rateLimit } from "./middleware/rate-limit";
 import { requestFilter } from "./middleware/request-filter";
@@ -40,6 +41,7 @@ app.use(requestFilter());
 app.use(authenticate());
 app.use(rateLimit());
 
+app.get("/", home);
 app.route("/npm", npm);
 app.route("/v2", oci);
 app.route("/_", admin);

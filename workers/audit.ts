@@ -40,7 +40,8 @@ interface GrantLike {
   scopes?: string[];
 }
 
-export function actorOf(principal: Principal | undefined): { actor: string; actorKind: ActorKind; actorName?: string } {
+/** Who an audit entry names as the actor: the admin secret, a token (by id), or anonymous. */
+export function auditActorOf(principal: Principal | undefined): { actor: string; actorKind: ActorKind; actorName?: string } {
   const p = principal as { kind?: string; token?: { id: string; name: string }; grant?: GrantLike } | undefined;
   if (p?.kind === "admin") return { actor: "admin", actorKind: "admin" };
   if (p?.kind === "token" && p.token) return { actor: `token:${p.token.id}`, actorKind: "token", actorName: p.token.name };
@@ -54,7 +55,7 @@ export function actorOf(principal: Principal | undefined): { actor: string; acto
 
 /** The entry recordAudit would store for this request (exported for tests and the lead's routes). */
 export function auditEntry(c: Context, input: AuditInput, now = new Date()): AuditEntry {
-  const who = actorOf(c.get("principal") as Principal | undefined);
+  const who = auditActorOf(c.get("principal") as Principal | undefined);
   return {
     id: crypto.randomUUID(),
     at: now.toISOString(),

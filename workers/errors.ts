@@ -2,20 +2,18 @@
 // middleware before any protocol router ran (authentication, rate limits, the request filter).
 import type { Context } from "hono";
 import { toRegistryError } from "../shared/errors";
-import { npmError } from "./npm/errors";
 import { formatOciError } from "./oci/errors";
 
-export type Protocol = "npm" | "oci" | "pypi" | "admin" | "other";
+export type Protocol = "npm" | "oci" | "admin" | "other";
 
 export function protocolOf(path: string): Protocol {
   if (path === "/npm" || path.startsWith("/npm/")) return "npm";
   if (path === "/v2" || path.startsWith("/v2/")) return "oci";
-  if (path.startsWith("/pypi/")) return "pypi";
   if (path.startsWith("/_/")) return "admin";
   return "other";
 }
 
-/** JSON `{"error": ...}`: the admin API's format, and the fallback for unknown paths. */
+/** JSON `{"error": ...}`: npm's and the admin API's format, and the fallback for unknown paths. */
 export function jsonError(err: unknown, c: Context): Response {
   const e = toRegistryError(err);
   const headers: Record<string, string> = { "content-type": "application/json", "cache-control": "no-store", ...e.headers };
@@ -27,8 +25,6 @@ export function jsonError(err: unknown, c: Context): Response {
 
 export function errorResponse(err: unknown, c: Context): Response {
   switch (c.get("protocol") as Protocol | undefined) {
-    case "npm":
-      return npmError(err, c);
     case "oci":
       return formatOciError(err, c);
     default:

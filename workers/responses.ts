@@ -8,6 +8,14 @@ export const CACHE_HEADER = "x-pkgedge-cache";
 const YEAR = 365 * 24 * 3600;
 
 /**
+ * The cache header of a not-found the tiers answered (`NEGATIVE` from a remembered one, `MISS`
+ * when the origin was asked), for the error that carries it: a 404 says where it came from too.
+ */
+export function cacheStateHeader(served: Pick<Served, "state">): Record<string, string> {
+  return { [CACHE_HEADER]: served.state };
+}
+
+/**
  * Client-facing caching: public content may be kept by shared caches; content that needed a
  * token is `private` so no shared cache between us and the client can hand it to someone else.
  */

@@ -3,6 +3,7 @@
 // token's scopes, so a request holding one needs no KV lookup. Signed with HMAC-SHA256 (hono's
 // JWT helpers over WebCrypto) under a key derived from the deployment's secret.
 import { sign, verify } from "hono/jwt";
+import { toHex } from "../digest";
 import { RegistryError } from "../errors";
 import type { Scope } from "../origin";
 
@@ -39,7 +40,7 @@ async function deriveKey(secret: string): Promise<string> {
   const enc = new TextEncoder();
   const base = await crypto.subtle.importKey("raw", enc.encode(secret), "HKDF", false, ["deriveBits"]);
   const bits = await crypto.subtle.deriveBits({ name: "HKDF", hash: "SHA-256", salt: enc.encode("pkgedge"), info: enc.encode("grant-signing-v1") }, base, 256);
-  return [...new Uint8Array(bits)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return toHex(bits);
 }
 
 export async function issueGrant(env: Cloudflare.Env, grant: Omit<Grant, "expiresAt">, ttlSeconds: number, now = Date.now()): Promise<{ token: string; expiresAt: number }> {

@@ -1,4 +1,5 @@
 // Token secrets: generation, hashing and verification with a bounded in-isolate cache.
+import { sha256Hex } from "../digest";
 import { TokenStore, type TokenRecord } from "../origin";
 
 const BASE62 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -18,11 +19,6 @@ export function generateToken(length = 40): string {
 
 export function looksLikeToken(secret: string): boolean {
   return TOKEN_RE.test(secret);
-}
-
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** Constant-time equality for secrets of any length (hashing first equalises the lengths). */

@@ -3,6 +3,7 @@
 // the last the same size), so memory holds at most one part whatever the chunk sizes, and the
 // object only becomes complete once the digest has been checked.
 import { Hash } from "fast-sha256";
+import { toHex } from "../digest";
 import { RegistryError } from "../errors";
 import type { ObjectStore } from "./object-store";
 
@@ -159,8 +160,4 @@ export class BlobWriter {
 
 function tailKey(key: string): string {
   return `${key}.tail`;
-}
-
-function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }

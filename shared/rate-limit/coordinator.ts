@@ -1,5 +1,6 @@
 // What a PoP and a key's coordinator (the RateLimiter Durable Object) say to each other, and how
 // a key names its coordinator: one object per key, so no object ever sees all traffic.
+import { sha256Hex } from "../digest";
 
 export interface CheckRequest {
   limit: number;
@@ -44,8 +45,7 @@ const names = new Map<string, string>();
 export async function coordinatorName(key: string): Promise<string> {
   const known = names.get(key);
   if (known) return known;
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`pkgedge-rate-limit:${key}`));
-  const name = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const name = await sha256Hex(`pkgedge-rate-limit:${key}`);
   if (names.size >= 10_000) names.clear();
   names.set(key, name);
   return name;

@@ -1,6 +1,7 @@
 // /_/tokens: create (the secret is shown once), list (never the secret), revoke.
 import { Hono } from "hono";
-import { forgetToken, generateToken, sha256Hex } from "../../shared/auth/tokens";
+import { forgetToken, generateToken } from "../../shared/auth/tokens";
+import { sha256Hex } from "../../shared/digest";
 import { badRequest, notFound } from "../../shared/errors";
 import { readJsonLimited } from "../../shared/http/body";
 import { TokenStore, type Scope, type TokenRecord } from "../../shared/origin";

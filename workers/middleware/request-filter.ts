@@ -7,11 +7,10 @@ import { RegistryError } from "../../shared/errors";
 import type { Protocol } from "../errors";
 
 // Methods each protocol's clients send. OCI needs PATCH for chunked uploads (end-5); npm POSTs
-// only to its audit endpoint; PyPI's upload is a POST (twine, legacy API).
+// only to its audit endpoint.
 const METHODS: Record<Protocol, readonly string[]> = {
   npm: ["GET", "HEAD", "PUT", "DELETE", "POST"],
   oci: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
-  pypi: ["GET", "HEAD", "POST"],
   admin: ["GET", "HEAD", "POST", "DELETE"],
   other: ["GET", "HEAD"],
 };
@@ -42,9 +41,6 @@ export function bodyClass(protocol: Protocol, method: string, path: string, conf
         return { limit: config.ociMaxManifestBytes };
       }
       return { limit: config.maxRequestBodyBytes };
-    case "pypi":
-      // twine uploads a distribution in one multipart POST.
-      return method === "POST" ? { limit: config.maxPublishBytes } : { limit: config.maxRequestBodyBytes };
     default:
       return { limit: config.maxRequestBodyBytes };
   }

@@ -1,11 +1,3 @@
-// npm clients print the `error` field of a JSON body; 429s also carry Retry-After.
-import type { Context } from "hono";
-import { toRegistryError } from "../../shared/errors";
-
-export function npmError(err: unknown, c: Context): Response {
-  const e = toRegistryError(err);
-  const headers: Record<string, string> = { "content-type": "application/json", "cache-control": "no-store", ...e.headers };
-  if (e.retryAfter !== undefined) headers["retry-after"] = String(e.retryAfter);
-  if (e.status === 401 && !headers["www-authenticate"]) headers["www-authenticate"] = 'Bearer realm="pkgedge"';
-  return c.body(JSON.stringify({ error: e.message }), e.status as 400, headers);
-}
+// npm clients print the `error` field of a JSON body and honour Retry-After on a 429: the same
+// envelope the admin API answers with, so npm's formatter is that one under npm's name.
+export { jsonError as npmError } from "../errors";

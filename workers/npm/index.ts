@@ -6,7 +6,7 @@ import { isAdmin, principalName } from "../../shared/auth/permissions";
 import { ObjectStore } from "../../shared/origin";
 import { requireAccess, isPublicRead } from "../access";
 import { recordAudit } from "../audit";
-import { cacheControl, servedResponse } from "../responses";
+import { cacheControl, cacheStateHeader, servedResponse } from "../responses";
 import { npmError } from "./errors";
 import { packumentObject, tarballObject } from "./keys";
 import { packumentChange, packumentRendering, packumentRequest, tarballRemoval, tarballRequest } from "./objects";
@@ -20,7 +20,7 @@ export const npm = new Hono<{ Bindings: Cloudflare.Env }>();
 npm.onError(npmError);
 
 const store = (c: Context) => new ObjectStore(c.env.BLOBS);
-const actorOf = (c: Context): Actor => {
+const publisherOf = (c: Context): Actor => {
   const p = c.get("principal");
   return { name: principalName(p), admin: isAdmin(p) };
 };
@@ -55,7 +55,7 @@ async function servePackument(c: Context, name: string): Promise<Response> {
     });
   }
   const served = await c.get("tiers").render(packumentRequest(name), packumentRendering(form, origin));
-  if (!served.found) throw notFound(`package ${name} not found`);
+  if (!served.found) throw notFound(`package ${name} not found`, { headers: cacheStateHeader(served) });
   prefetchDependencies(c, name, served);
   return servedResponse(c, served, {
     "cache-control": cacheControl(isPublicRead(c), false, c.get("config").l1MetadataTtl),
@@ -66,7 +66,7 @@ async function servePackument(c: Context, name: string): Promise<Response> {
 async function serveTarball(c: Context, name: string, file: string): Promise<Response> {
   if (!versionFromTarball(name, file)) throw notFound(`tarball ${file} not found`);
   const served = await c.get("tiers").get(tarballRequest(name, file));
-  if (!served.found) throw notFound(`tarball ${name}/-/${file} not found`);
+  if (!served.found) throw notFound(`tarball ${name}/-/${file} not found`, { headers: cacheStateHeader(served) });
   return servedResponse(c, served, {
     "content-type": "application/octet-stream",
     "cache-control": cacheControl(isPublicRead(c), true, 0),
@@ -176,12 +176,12 @@ const putPackument = async (c: Context) => {
   if (revParam !== undefined) body._rev = revParam;
   const hasTarballs = body._attachments && Object.keys(body._attachments).length > 0;
   if (hasTarballs) {
-    const doc = await publish(store(c), name, body, actorOf(c));
+    const doc = await publish(store(c), name, body, publisherOf(c));
     recordAudit(c, { action: "npm.publish", target: name, detail: { versions: Object.keys(body.versions ?? {}), rev: doc._rev } });
     await invalidatePackument(c, name, { addedVersions: Object.keys(body.versions ?? {}) });
     return c.json({ ok: true, id: name, rev: doc._rev }, 201);
   }
-  const { doc, removed } = await updateMetadata(store(c), name, body, actorOf(c), c.get("config").unpublishWindowHours);
+  const { doc, removed } = await updateMetadata(store(c), name, body, publisherOf(c), c.get("config").unpublishWindowHours);
   recordAudit(c, { action: removed.length > 0 ? "npm.unpublish.version" : "npm.metadata.update", target: name, detail: { removed, rev: doc._rev } });
   await invalidatePackument(c, name, { removedVersions: removed });
   return c.json({ ok: true, id: name, rev: doc._rev }, 200);
@@ -193,7 +193,7 @@ npm.put("/:name", putPackument);
 
 const deletePackage = async (c: Context) => {
   const name = authorizedName(c, "publish");
-  const removed = await unpublishPackage(store(c), name, c.req.param("rev") ?? null, actorOf(c), c.get("config").unpublishWindowHours);
+  const removed = await unpublishPackage(store(c), name, c.req.param("rev") ?? null, publisherOf(c), c.get("config").unpublishWindowHours);
   recordAudit(c, { action: "npm.unpublish", target: name, detail: { removed } });
   await invalidatePackument(c, name, { removedVersions: removed });
   return c.json({ ok: true });

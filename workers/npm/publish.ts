@@ -2,6 +2,7 @@
 // packument is updated with compare-and-swap (shared/origin), and a write that fails part-way
 // removes the tarballs it created, so no half-published version is ever visible.
 import semver from "semver";
+import { toHex } from "../../shared/digest";
 import { RegistryError, badRequest, conflict, notFound } from "../../shared/errors";
 import type { ObjectStore } from "../../shared/origin";
 import { assertPackageName, assertTagName, assertVersion, tarballFile } from "./names";
@@ -33,8 +34,6 @@ export interface PublishBody {
   [k: string]: unknown;
 }
 
-const toHex = (buf: ArrayBuffer) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, "0")).join("");
-
 /** Checks the bytes against the sha512 integrity and sha1 shasum the client claims. */
 export async function verifyIntegrity(bytes: Uint8Array, dist: { integrity?: unknown; shasum?: unknown }, label: string): Promise<{ integrity: string; shasum: string; sha512: ArrayBuffer }> {
   const [sha512, sha1] = await Promise.all([crypto.subtle.digest("SHA-512", bytes), crypto.subtle.digest("SHA-1", bytes)]);
@@ -58,7 +57,7 @@ const npmUser = (actor: Actor) => ({ name: actor.name, email: `${actor.name}@pkg
 
 function newRev(previous: string | undefined): string {
   const n = previous ? Number.parseInt(previous, 10) || 0 : 0;
-  return `${n + 1}-${toHex(crypto.getRandomValues(new Uint8Array(8)).buffer as ArrayBuffer)}`;
+  return `${n + 1}-${toHex(crypto.getRandomValues(new Uint8Array(8)))}`;
 }
 
 function everPublished(doc: Packument | null, version: string): boolean {

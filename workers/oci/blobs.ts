@@ -1,7 +1,7 @@
 // Blob pulls and deletes (end-2, end-10): immutable bytes by digest, streamed through the tiers.
 import type { Context } from "hono";
 import { recordAudit } from "../audit";
-import { cacheControl, servedResponse } from "../responses";
+import { cacheControl, cacheStateHeader, servedResponse } from "../responses";
 import { isAnonymousPull } from "./auth";
 import { authorizedRepository, repositories } from "./context";
 import { ociError } from "./errors";
@@ -12,7 +12,7 @@ export async function getBlob(c: Context): Promise<Response> {
   const name = authorizedRepository(c, "pull");
   const { digest } = parseDigest(c.req.param("digest"));
   const served = await c.get("tiers").get(blobRequest(name, digest));
-  if (!served.found) throw ociError("BLOB_UNKNOWN", `blob ${digest} is not in ${name}`, { detail: { digest } });
+  if (!served.found) throw ociError("BLOB_UNKNOWN", `blob ${digest} is not in ${name}`, { detail: { digest }, headers: cacheStateHeader(served) });
   return servedResponse(c, served, {
     "content-type": "application/octet-stream",
     "docker-content-digest": digest,

@@ -1,9 +1,10 @@
 // Manifest pulls, pushes and deletes (end-3, end-7, end-9). Manifests by digest are immutable
 // and cached forever; a tag is mutable metadata, revalidated and invalidated when it moves.
 import type { Context } from "hono";
+import { sha256Hex } from "../../shared/digest";
 import { readBodyLimited } from "../../shared/http/body";
 import { recordAudit } from "../audit";
-import { cacheControl, servedResponse } from "../responses";
+import { cacheControl, cacheStateHeader, servedResponse } from "../responses";
 import { isAnonymousPull } from "./auth";
 import { authorizedRepository, repositories } from "./context";
 import { ociError } from "./errors";
@@ -13,8 +14,7 @@ import { parseReference } from "./names";
 import { prefetchReferenced } from "./prefetch";
 
 async function sha256(bytes: Uint8Array): Promise<string> {
-  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return `sha256:${Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+  return `sha256:${await sha256Hex(bytes)}`;
 }
 
 export async function getManifest(c: Context): Promise<Response> {
@@ -24,8 +24,8 @@ export async function getManifest(c: Context): Promise<Response> {
   const req = byDigest ? manifestRequest(name, ref.digest.digest) : tagRequest(name, ref.tag);
   const served = await c.get("tiers").get(req);
   if (!served.found) {
-    if (!(await repositories(c).repositoryExists(name))) throw ociError("NAME_UNKNOWN", `repository ${name} not found`, { detail: { name } });
-    throw ociError("MANIFEST_UNKNOWN", `manifest ${byDigest ? ref.digest.digest : ref.tag} not found in ${name}`);
+    if (!(await repositories(c).repositoryExists(name))) throw ociError("NAME_UNKNOWN", `repository ${name} not found`, { detail: { name }, headers: cacheStateHeader(served) });
+    throw ociError("MANIFEST_UNKNOWN", `manifest ${byDigest ? ref.digest.digest : ref.tag} not found in ${name}`, { headers: cacheStateHeader(served) });
   }
   const digest = byDigest ? ref.digest.digest : served.meta.digest ?? "";
   if (c.req.method === "GET") prefetchReferenced(c, name, req, served);

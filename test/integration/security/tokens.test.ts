@@ -3,7 +3,8 @@
 // edge cache and propagation in production), and the admin secret is compared in constant time.
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { secretsEqual, sha256Hex } from "../../../shared/auth/tokens";
+import { secretsEqual } from "../../../shared/auth/tokens";
+import { sha256Hex } from "../../../shared/digest";
 import { TokenStore } from "../../../shared/origin";
 import { NpmClient } from "../../helpers/npm-client";
 import { expectNpmError } from "../../helpers/npm-expect";
