@@ -7,6 +7,7 @@ export { RegionalShield } from "../durable-objects/regional-shield";
 export { UploadSession } from "../durable-objects/upload-session";
 export { RateLimiter } from "../durable-objects/rate-limiter";
 export { SearchIndex } from "../durable-objects/search-index";
+export { LoginSession } from "../durable-objects/login-session";
 
 export default {
   fetch: app.fetch,

@@ -64,3 +64,21 @@ export async function verifyToken(store: TokenStore, secret: string, cacheSecond
 export function forgetToken(hash: string): void {
   verified.delete(hash);
 }
+
+/** What a new token may do: everything of its record but the id and creation time. */
+export type TokenFields = Omit<TokenRecord, "id" | "createdAt">;
+
+/** Mints a token: the secret is returned once and only its hash is stored. */
+export async function issueToken(store: TokenStore, fields: TokenFields): Promise<{ record: TokenRecord; token: string }> {
+  const token = generateToken();
+  const record: TokenRecord = { id: crypto.randomUUID(), createdAt: new Date().toISOString(), ...fields };
+  await store.put(await sha256Hex(token), record);
+  return { record, token };
+}
+
+/** Revokes a token by id (at once in this isolate); false when there is no such token. */
+export async function revokeToken(store: TokenStore, id: string): Promise<boolean> {
+  const hash = await store.revoke(id);
+  if (hash) forgetToken(hash);
+  return hash !== null;
+}

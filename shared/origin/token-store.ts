@@ -11,6 +11,8 @@ export interface TokenRecord {
   packages?: string[];
   createdAt: string;
   expiresAt?: string;
+  /** The token that created this one (`npm login`, `npm token create`): it may list and revoke it. */
+  parent?: string;
 }
 
 const byHash = (hash: string) => `token:${hash}`;

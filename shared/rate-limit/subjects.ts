@@ -13,11 +13,12 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /**
  * auth: endpoints that check or mint credentials (credential stuffing lands here): the OCI token
- * endpoint, the admin token API and npm's login (`PUT /-/user/...`). publish: any other write.
+ * endpoint, the admin token API, npm's logins (`PUT /-/user/...`, the web login page) and npm's
+ * token API. publish: any other write.
  * read: everything else.
  */
 export function routeClass(method: string, path: string): RouteClass {
-  if (path === "/v2/token" || path === "/_/tokens" || path.startsWith("/_/tokens/") || path.startsWith("/npm/-/user/")) return "auth";
+  if (path === "/v2/token" || path === "/_/tokens" || path.startsWith("/_/tokens/") || path.startsWith("/npm/-/user/") || path.startsWith("/npm/-/v1/login") || path.startsWith("/npm/-/npm/v1/tokens")) return "auth";
   return SAFE_METHODS.has(method.toUpperCase()) ? "read" : "publish";
 }
 

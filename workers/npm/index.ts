@@ -14,7 +14,9 @@ import { assertPackageName, tarballFile, versionFromTarball } from "./names";
 import { ABBREVIATED_TYPE, isLive, renderPackument, wantsAbbreviated, type Packument } from "./packument";
 import { publish, removeDistTag, setDistTag, unpublishPackage, updateMetadata, type Actor, type PublishBody } from "./publish";
 import { prefetchDependencies } from "./prefetch";
+import { login } from "./login";
 import { reindex, search } from "./search";
+import { tokens } from "./tokens";
 
 export const npm = new Hono<{ Bindings: Cloudflare.Env }>();
 npm.onError(npmError);
@@ -102,9 +104,15 @@ npm.get("/-/whoami", (c) => {
   if (p.kind === "anonymous") throw new RegistryError("UNAUTHORIZED", "not logged in: set an _authToken for this registry");
   return c.json({ username: principalName(p) });
 });
-npm.put("/-/user/:user", () => {
-  throw new RegistryError("UNAUTHORIZED", "pkgedge does not support npm login; create a token with `npm run pkgedge -- token create` and set _authToken");
-});
+npm.route("/", login);
+npm.route("/-/npm/v1/tokens", tokens);
+// npm owner and npm access: pkgedge has no user accounts or teams, only tokens with name patterns.
+const NO_ACCOUNTS = "pkgedge has no user accounts, owners or teams: who may read or publish a package is set per token (npm run pkgedge -- token create --packages '@acme/*')";
+for (const path of ["/-/user/:user", "/-/package/:name/collaborators", "/-/package/:scope{@[^/]+}/:name/collaborators", "/-/package/:name/access", "/-/package/:scope{@[^/]+}/:name/access", "/-/team/*", "/-/org/*"]) {
+  npm.all(path, () => {
+    throw new RegistryError("NOT_FOUND", NO_ACCOUNTS);
+  });
+}
 npm.post("/-/npm/v1/security/*", () => {
   throw new RegistryError("NOT_FOUND", "pkgedge does not serve security advisories; run npm install with --no-audit");
 });
