@@ -6,6 +6,7 @@ import { isAdmin, principalName } from "../../shared/auth/permissions";
 import { ObjectStore } from "../../shared/origin";
 import { requireAccess, isPublicRead } from "../access";
 import { recordAudit } from "../audit";
+import { bodyLimit } from "../middleware/body-limit";
 import { cacheControl, servedResponse } from "../responses";
 import { npmError } from "./errors";
 import { packumentCacheKey, packumentObject, packumentVariantKey, tarballCacheKey, tarballObject } from "./keys";
@@ -16,6 +17,10 @@ import { prefetchDependencies } from "./prefetch";
 
 export const npm = new Hono<{ Bindings: Cloudflare.Env }>();
 npm.onError(npmError);
+// Body limits, before any handler reads (the first that matches decides): a publish carries the
+// base64 tarball; every other route a small JSON body at most.
+npm.on("PUT", ["/:scope{@[^/]+}/:name/-rev/:rev", "/:name/-rev/:rev", "/:scope{@[^/]+}/:name", "/:name"], bodyLimit((config) => config.maxPublishBytes));
+npm.use(bodyLimit((config) => config.maxRequestBodyBytes));
 
 const encoder = new TextEncoder();
 // Hosts this isolate has rendered packuments for: invalidation drops each host's rendering.
