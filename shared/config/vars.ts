@@ -38,13 +38,14 @@ export function text(env: Vars, name: VarName): string {
   return v === undefined || v === "" ? DEFAULTS[name] : v;
 }
 
-function describe(range: Range, what: string): string {
+/** "at least 0 and below 1", or "" for no bounds. */
+function bounds(range: Range): string {
   const parts: string[] = [];
   if (range.min !== undefined) parts.push(`at least ${range.min}`);
   if (range.above !== undefined) parts.push(`above ${range.above}`);
   if (range.max !== undefined) parts.push(`at most ${range.max}`);
   if (range.below !== undefined) parts.push(`below ${range.below}`);
-  return `${range.integer ? "an integer" : what}${parts.length ? ` ${parts.join(" and ")}` : ""}`;
+  return parts.join(" and ");
 }
 
 function within(n: number, range: Range): boolean {
@@ -59,9 +60,9 @@ function within(n: number, range: Range): boolean {
 /** A number, non-negative unless the range says otherwise. */
 export function number(env: Vars, name: VarName, range: Range = {}): number {
   const value = text(env, name);
-  const bounds = { min: 0, ...range };
+  const allowed = { min: 0, ...range };
   const n = Number(value);
-  if (!within(n, bounds)) throw configError(name, value, describe(bounds, "a number"));
+  if (!within(n, allowed)) throw configError(name, value, `${range.integer ? "an integer" : "a number"} ${bounds(allowed)}`);
   return n;
 }
 
@@ -91,7 +92,10 @@ export function parseDuration(value: string, unit: TimeUnit): number | null {
 export function duration(env: Vars, name: VarName, unit: TimeUnit, range: Range = {}): number {
   const value = text(env, name);
   const n = parseDuration(value, unit);
-  if (n === null || !within(n, range)) throw configError(name, value, `a duration such as "30", "1500ms", "60s" or "2m" (bare numbers in ${unit})${range.above !== undefined || range.min !== undefined ? `, ${describe(range, "").trim()}` : ""}`);
+  if (n === null || !within(n, range)) {
+    const limits = bounds(range);
+    throw configError(name, value, `a duration such as "30", "1500ms", "60s" or "2m" (bare numbers in ${unit})${limits ? `, ${limits}` : ""}`);
+  }
   return n;
 }
 

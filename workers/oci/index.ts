@@ -2,9 +2,9 @@
 // it. Endpoint ids (end-N) follow the spec's table; each handler lives with its concern.
 import { Hono, type Context } from "hono";
 import { RegistryError } from "../../shared/errors";
+import { bodyLimit } from "../middleware/body-limit";
 import { tokenEndpoint } from "./auth";
 import { deleteBlob, getBlob } from "./blobs";
-import { bodyLimit } from "../middleware/body-limit";
 import { challenge, formatOciError, ociError } from "./errors";
 import { catalog, listTags, referrers } from "./listing";
 import { deleteManifest, getManifest, putManifest } from "./manifests";
