@@ -12,6 +12,8 @@ declare module "hono" {
     /** Set when the request carried credentials that did not verify. */
     badCredentials: boolean;
     protocol: import("./errors").Protocol;
+    /** Set by the first body-limit middleware a request meets (workers/middleware/body-limit.ts). */
+    bodyLimit: import("./middleware/body-limit").BodyLimit | undefined;
   }
 }
 

@@ -1,5 +1,7 @@
 // Rate-limit policies from wrangler vars: "<requests>/<window>" per scope, the claim fraction,
-// and the on/off switch. Parsed once per isolate inside loadConfig().
+// and the on/off switch, read through shared/config/vars.ts once per isolate inside loadConfig().
+import type { VarName } from "../config/defaults";
+import { boolean, configError, duration, number, parseDuration, text, type Vars } from "../config/vars";
 
 /** What a limit counts: one token, one client IP, or one caller's use of a route class. */
 export type Scope = "token" | "ip" | RouteClass;
@@ -21,39 +23,28 @@ export interface RateLimitSettings {
   claimFraction: number;
 }
 
-const VARS: Record<Scope, string> = {
+const VARS = {
   token: "RATE_LIMIT_TOKEN",
   ip: "RATE_LIMIT_IP",
   read: "RATE_LIMIT_READ",
   publish: "RATE_LIMIT_PUBLISH",
   auth: "RATE_LIMIT_AUTH",
-};
-
-// Used when a var is absent; wrangler.toml states the same values. Generous on purpose: a CI
-// runner doing a cold install or an npm benchmark from one address stays far below them.
-const DEFAULTS: Record<Scope, string> = {
-  token: "100000",
-  ip: "100000",
-  read: "100000",
-  publish: "1000",
-  auth: "300",
-};
-
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+} as const satisfies Record<Scope, VarName>;
 
 /**
  * "600/60s", "600/1m", "30/1500ms", or a bare "600" that takes `defaultWindowMs`; "off" or "0"
  * disables the limit (null). Anything else is a configuration error, raised at start-up.
  */
 export function parsePolicy(value: string, defaultWindowMs: number, name = "rate limit"): Policy | null {
-  const text = value.trim().toLowerCase();
-  if (text === "off" || text === "0") return null;
-  const m = /^(\d+)\s*(?:\/\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?)?$/.exec(text);
-  if (!m) throw new Error(`wrangler var ${name} must look like "600/60s" (requests/window) or "off", got "${value}"`);
+  const lower = value.trim().toLowerCase();
+  if (lower === "off" || lower === "0") return null;
+  const m = /^(\d+)\s*(?:\/\s*(.*))?$/.exec(lower);
+  const seconds = m?.[2] === undefined ? defaultWindowMs / 1000 : parseDuration(m[2], "s");
+  if (!m || seconds === null) throw configError(name, value, `"<requests>/<window>" such as "600/60s", or "off"`);
   const limit = Number(m[1]);
-  const windowMs = m[2] === undefined ? defaultWindowMs : Math.round(Number(m[2]) * UNIT_MS[m[3] ?? "s"]!);
-  if (!Number.isSafeInteger(limit) || limit < 1) throw new Error(`wrangler var ${name}: the request count must be a positive integer`);
-  if (!(windowMs >= 100)) throw new Error(`wrangler var ${name}: the window must be at least 100 ms`);
+  if (!Number.isSafeInteger(limit) || limit < 1) throw configError(name, value, "a request count of at least 1 per window");
+  const windowMs = Math.round(seconds * 1000);
+  if (!(windowMs >= 100)) throw configError(name, value, "a window of at least 100 ms");
   return { limit, windowMs };
 }
 
@@ -62,25 +53,16 @@ export function claimThreshold(policy: Policy, fraction: number): number {
   return Math.max(1, Math.floor(policy.limit * fraction));
 }
 
-export function loadRateLimitSettings(env: Record<string, unknown>): RateLimitSettings {
-  const str = (name: string): string | undefined => {
-    const v = env[name];
-    return typeof v === "string" && v !== "" ? v : undefined;
-  };
-  const windowSeconds = Number(str("RATE_LIMIT_WINDOW_SECONDS") ?? "60");
-  if (!(windowSeconds > 0)) throw new Error(`wrangler var RATE_LIMIT_WINDOW_SECONDS must be a positive number`);
-  const fraction = Number(str("RATE_LIMIT_CLAIM_FRACTION") ?? "0.1");
-  if (!(fraction > 0 && fraction < 1)) throw new Error(`wrangler var RATE_LIMIT_CLAIM_FRACTION must be between 0 and 1 (exclusive)`);
-  const enabledVar = str("RATE_LIMIT_ENABLED");
+export function loadRateLimitSettings(env: Vars): RateLimitSettings {
+  const windowMs = duration(env, "RATE_LIMIT_WINDOW_SECONDS", "s", { above: 0 }) * 1000;
   const policies: Partial<Record<Scope, Policy>> = {};
   for (const scope of SCOPES) {
-    const raw = str(VARS[scope]) ?? DEFAULTS[scope];
-    const policy = parsePolicy(raw, windowSeconds * 1000, VARS[scope]);
+    const policy = parsePolicy(text(env, VARS[scope]), windowMs, VARS[scope]);
     if (policy) policies[scope] = policy;
   }
   return {
-    enabled: enabledVar === undefined ? true : enabledVar === "true" || enabledVar === "1",
+    enabled: boolean(env, "RATE_LIMIT_ENABLED"),
     policies,
-    claimFraction: fraction,
+    claimFraction: number(env, "RATE_LIMIT_CLAIM_FRACTION", { above: 0, below: 1 }),
   };
 }

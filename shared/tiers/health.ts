@@ -2,7 +2,7 @@
 // each region's shields. A region whose error rate or mean latency crosses its threshold is
 // degraded and its requests go to its failover region; every FAILOVER_RECOVERY_SECONDS one
 // request probes the home region again, and a success brings traffic back.
-import type { TierSettings } from "./settings";
+import type { TierSettings } from "../config";
 
 interface RegionHealth {
   outcomes: Array<{ ok: boolean; ms: number }>;

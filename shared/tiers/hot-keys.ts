@@ -3,7 +3,7 @@
 // spread over HOT_KEY_REPLICAS shards, and it returns to its owner alone once the rate has
 // stayed below the threshold for HOT_KEY_COOLDOWN_SECONDS.
 import { RecentSet, regionKey } from "./isolate-state";
-import type { TierSettings } from "./settings";
+import type { TierSettings } from "../config";
 
 // At most 1,000 hot keys per isolate (oldest forgotten first); a forgotten key only goes back to
 // its owner shard until the shard reports it hot again.

@@ -77,19 +77,9 @@ export class Tiers {
     return shieldShard(this.env, name);
   }
 
+  /** How the shield treats a request from `region` (built once per configuration). */
   private policy(region: string): ShieldPolicy {
-    const t = this.config.tiers;
-    return {
-      ttlSeconds: this.config.l2MetadataTtl,
-      maxStoredBytes: this.config.shieldMaxObjectBytes,
-      capacityBytes: this.config.shieldCapacityBytes,
-      region,
-      negativeTtlSeconds: t.negativeTtlSeconds,
-      staleIfErrorSeconds: t.staleIfErrorSeconds,
-      originFaultRate: t.originFaultRate,
-      originLatencyMs: t.originLatencyMs,
-      shieldFault: t.shieldFaultRegions.includes(region),
-    };
+    return this.config.tiers.shieldPolicy[region]!;
   }
 
   /** An object as stored: L1, then the region's shield, then the origin (through the shield). */
@@ -110,7 +100,7 @@ export class Tiers {
       body = answer.bytes;
     }
     // A stale answer is for this request only: L1 would keep it after the shield has moved on.
-    if (answer.state !== "L2-STALE" && answer.meta.size <= this.config.l1MaxObjectBytes) {
+    if (answer.state !== "L2-STALE" && answer.meta.size <= this.config.tiers.l1MaxObjectBytes) {
       const fillId = regionKey(this.region, req.key);
       if (!l1Writes.join(fillId)) {
         let forCache = body;
@@ -195,12 +185,12 @@ export class Tiers {
   /** Warms `region`'s shields with explicit requests; resolves to how many are now stored. */
   async warmRegion(region: string, requests: TierRequest[]): Promise<boolean[]> {
     return Promise.all(requests.map((req) =>
-      (this.shard(shardFor(region, this.config.shieldShards, req.key)).warm(req, this.policy(region)) as Promise<boolean>).catch(() => false)));
+      (this.shard(shardFor(region, this.config.tiers.shards, req.key)).warm(req, this.policy(region)) as Promise<boolean>).catch(() => false)));
   }
 
   /** The most requested keys of a region's shields (for warming another region). */
   async topRequests(region: string, limit: number): Promise<Array<{ request: TierRequest; requests: number }>> {
-    const lists = await Promise.all(Array.from({ length: this.config.shieldShards }, (_, i) =>
+    const lists = await Promise.all(Array.from({ length: this.config.tiers.shards }, (_, i) =>
       this.shard(shardName(region, i)).topRequests(limit) as Promise<Array<{ request: TierRequest; requests: number }>>));
     return lists.flat().sort((a, b) => b.requests - a.requests).slice(0, limit);
   }
@@ -243,7 +233,7 @@ export class Tiers {
    */
   private async dropNegativesIn(regions: string[], keys: string[], version: number): Promise<void> {
     await Promise.all(regions.map(async (region) => {
-      const byShard = Map.groupBy(keys, (key) => shardFor(region, this.config.shieldShards, key));
+      const byShard = Map.groupBy(keys, (key) => shardFor(region, this.config.tiers.shards, key));
       await Promise.all([...byShard].map(([shard, list]) => this.shard(shard).forgetNotFound(list, version)));
       if (this.config.devRegionHeader && region !== this.region) await forgetNegativeL1(region, keys);
     }));
@@ -271,7 +261,7 @@ export class Tiers {
   async shieldStats(): Promise<Array<{ region: string; shard: number; stats: ShieldStats }>> {
     const jobs: Array<Promise<{ region: string; shard: number; stats: ShieldStats }>> = [];
     for (const region of this.config.regions) {
-      for (let shard = 0; shard < this.config.shieldShards; shard++) {
+      for (let shard = 0; shard < this.config.tiers.shards; shard++) {
         const stats = this.shard(shardName(region, shard)).stats() as Promise<ShieldStats>;
         jobs.push(stats.then((s) => ({ region, shard, stats: s })));
       }
@@ -281,7 +271,7 @@ export class Tiers {
 
   private notFound(l1: EdgeCache, req: TierRequest, l1Key: string | null, epoch: number, state: CacheState): Served {
     if (state === "NEGATIVE") edgeMetrics.inc("pkgedge_negative_hits_total", NEGATIVE_HELP, { region: this.region });
-    const ttl = Math.min(this.config.tiers.negativeTtlSeconds, this.config.l1MetadataTtl);
+    const ttl = Math.min(this.config.tiers.negativeTtlSeconds, this.config.tiers.l1MetadataTtl);
     if (l1Key && epochOf(this.region, l1Key) === epoch) {
       rememberFill(this.region, l1Key, req.tags, 0);
       this.waitUntil(l1.putNegative(l1Key, ttl, req.tags).catch(logCacheError));
@@ -297,7 +287,7 @@ export class Tiers {
         return;
       }
       rememberFill(this.region, key, req.tags, meta.fetchedAt);
-      await l1.put(key, meta, body, req.immutable, this.config.l1MetadataTtl, req.tags);
+      await l1.put(key, meta, body, req.immutable, this.config.tiers.l1MetadataTtl, req.tags);
       // An invalidation that arrived while we were writing wins (unless this copy already has it).
       if (!fillMayLand(this.region, key, epoch, meta.fetchedAt)) await l1.delete(key);
     })().catch(logCacheError);
@@ -309,8 +299,8 @@ export class Tiers {
   private route(req: TierRequest): { region: string; shard: string; via?: string; spread: number; probe: boolean } {
     const { region, probe } = routeRegion(this.region, this.config.tiers);
     const t = this.config.tiers;
-    if (!isHot(region, req.key)) return { region, shard: shardFor(region, this.config.shieldShards, req.key), spread: 1, probe };
-    const replicas = replicasFor(region, this.config.shieldShards, req.key, t.hotKeyReplicas);
+    if (!isHot(region, req.key)) return { region, shard: shardFor(region, this.config.tiers.shards, req.key), spread: 1, probe };
+    const replicas = replicasFor(region, this.config.tiers.shards, req.key, t.hotKeyReplicas);
     const pick = Math.floor(Math.random() * replicas.length);
     return { region, shard: replicas[pick]!, ...(pick > 0 ? { via: replicas[0]! } : {}), spread: replicas.length, probe };
   }
@@ -323,7 +313,7 @@ export class Tiers {
       const failover = this.config.tiers.failover[this.region];
       // A shield that failed (not the origin behind it) is worth one try in the failover region.
       if (!isShieldFailure(err) || !failover || route.region === failover) throw err;
-      return this.call(failover, shardFor(failover, this.config.shieldShards, req.key), undefined, 1, req);
+      return this.call(failover, shardFor(failover, this.config.tiers.shards, req.key), undefined, 1, req);
     }
   }
 

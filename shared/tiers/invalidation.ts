@@ -36,7 +36,7 @@ export function newEvent(change: Change, from: string, mode: InvalidationEvent["
 function shards(env: Cloudflare.Env, config: Config, region: string) {
   // Every shard, not only the key's owner: hot keys have replicas, and tags and prefixes can
   // select keys anywhere on the ring.
-  return Array.from({ length: config.shieldShards }, (_, i) => shieldShard(env, shardName(region, i)));
+  return Array.from({ length: config.tiers.shards }, (_, i) => shieldShard(env, shardName(region, i)));
 }
 
 /**

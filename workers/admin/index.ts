@@ -3,6 +3,7 @@ import { Hono, type MiddlewareHandler } from "hono";
 import { isAdmin } from "../../shared/auth/permissions";
 import { RegistryError } from "../../shared/errors";
 import { jsonError } from "../errors";
+import { bodyLimit } from "../middleware/body-limit";
 import { audit } from "./audit";
 import { serveDashboard } from "./dashboard";
 import { renderMetrics } from "./metrics";
@@ -13,6 +14,8 @@ import { warm } from "./warm";
 export const admin = new Hono<{ Bindings: Cloudflare.Env }>();
 
 admin.onError(jsonError);
+// Admin calls take small JSON bodies; each handler bounds its own read further.
+admin.use(bodyLimit((config) => config.maxRequestBodyBytes));
 
 admin.get("/health", (c) => c.json({ status: "ok", region: c.get("region"), regions: c.get("config").regions }));
 

@@ -1,6 +1,7 @@
 // The request filter: runs before authentication and routing and refuses what no route should
 // see — methods a protocol does not use, oversize URLs and header blocks, path traversal and
-// encoded-slash tricks, and bodies larger than their route class allows (by Content-Length).
+// encoded-slash tricks, and a Content-Length that is not a number. Body limits belong to their
+// routes (workers/middleware/body-limit.ts, registered in each protocol's router).
 import type { Context, MiddlewareHandler } from "hono";
 import type { Config } from "../../shared/config";
 import { RegistryError } from "../../shared/errors";
@@ -24,27 +25,6 @@ const NPM_SCOPED_SEGMENT = /^@(?:(?!%2f).)+%2f(?:(?!%2f).)+$/i;
 const DOUBLE_ENCODED = /%25/i;
 // Backslash (`%5c`) is a separator on some back ends; C0 controls, DEL and NUL end strings early.
 const HOSTILE_ESCAPE = /%(?:5c|[01][0-9a-f]|7f)/i;
-
-export type BodyClass = { limit: number } | "streamed";
-
-/** Byte limit of a request's body by route, or "streamed" where the route bounds it itself. */
-export function bodyClass(protocol: Protocol, method: string, path: string, config: Config): BodyClass {
-  switch (protocol) {
-    case "npm":
-      // Only a publish (or a metadata update, which is the same PUT) carries a tarball.
-      return method === "PUT" && !path.startsWith("/npm/-/") ? { limit: config.maxPublishBytes } : { limit: config.maxRequestBodyBytes };
-    case "oci":
-      // Blob uploads (end-4a/4b, end-5, end-6) are streamed into R2 multipart parts.
-      // Anchored at the end: a repository may itself be named `.../blobs/uploads/...`.
-      if (/\/blobs\/uploads\/[^/]*$/.test(path)) return "streamed";
-      if (method === "PUT" && /\/manifests\/[^/]+$/.test(path)) {
-        return { limit: config.ociMaxManifestBytes };
-      }
-      return { limit: config.maxRequestBodyBytes };
-    default:
-      return { limit: config.maxRequestBodyBytes };
-  }
-}
 
 /** Sum of the header block as it travels: `name: value\r\n` per field. */
 export function headerBytes(headers: Headers): number {
@@ -83,9 +63,9 @@ export function pathProblem(protocol: Protocol, rawPath: string): string | null 
   return null;
 }
 
-function reject(code: "BAD_REQUEST" | "METHOD_NOT_ALLOWED" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "TOO_LARGE", message: string, protocol: Protocol, headers?: Record<string, string>): RegistryError {
-  // OCI clients print the spec's code: a bad path is a bad repository name; a body too large is SIZE_INVALID.
-  const protocolCode = protocol !== "oci" ? undefined : code === "BAD_REQUEST" ? "NAME_INVALID" : code === "TOO_LARGE" ? "SIZE_INVALID" : "UNSUPPORTED";
+function reject(code: "BAD_REQUEST" | "METHOD_NOT_ALLOWED" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE", message: string, protocol: Protocol, headers?: Record<string, string>): RegistryError {
+  // OCI clients print the spec's code: a bad path is a bad repository name.
+  const protocolCode = protocol !== "oci" ? undefined : code === "BAD_REQUEST" ? "NAME_INVALID" : "UNSUPPORTED";
   return new RegistryError(code, message, { ...(protocolCode ? { protocolCode } : {}), ...(headers ? { headers } : {}) });
 }
 
@@ -110,13 +90,7 @@ export function checkRequest(c: Context, protocol: Protocol, config: Config): vo
   if (problem) throw reject("BAD_REQUEST", `refused: ${problem}`, protocol);
 
   const declared = request.headers.get("content-length");
-  if (declared !== null) {
-    if (!/^\d{1,16}$/.test(declared.trim())) throw reject("BAD_REQUEST", "Content-Length must be a decimal number of bytes", protocol);
-    const cls = bodyClass(protocol, method, rawPath, config);
-    if (cls !== "streamed" && Number(declared) > cls.limit) {
-      throw reject("TOO_LARGE", `request body of ${declared} bytes exceeds the limit of ${cls.limit} bytes for this route`, protocol);
-    }
-  }
+  if (declared !== null && !/^\d{1,16}$/.test(declared.trim())) throw reject("BAD_REQUEST", "Content-Length must be a decimal number of bytes", protocol);
 }
 
 export function requestFilter(): MiddlewareHandler<{ Bindings: Cloudflare.Env }> {

@@ -6,6 +6,7 @@ import { isAdmin, principalName } from "../../shared/auth/permissions";
 import { ObjectStore } from "../../shared/origin";
 import { requireAccess, isPublicRead } from "../access";
 import { recordAudit } from "../audit";
+import { bodyLimit } from "../middleware/body-limit";
 import { cacheControl, cacheStateHeader, servedResponse } from "../responses";
 import { npmError } from "./errors";
 import { packumentObject, tarballObject } from "./keys";
@@ -20,6 +21,10 @@ import { tokens } from "./tokens";
 
 export const npm = new Hono<{ Bindings: Cloudflare.Env }>();
 npm.onError(npmError);
+// Body limits, before any handler reads (the first that matches decides): a publish carries the
+// base64 tarball; every other route a small JSON body at most.
+npm.on("PUT", ["/:scope{@[^/]+}/:name/-rev/:rev", "/:name/-rev/:rev", "/:scope{@[^/]+}/:name", "/:name"], bodyLimit((config) => config.maxPublishBytes));
+npm.use(bodyLimit((config) => config.maxRequestBodyBytes));
 
 const store = (c: Context) => new ObjectStore(c.env.BLOBS);
 const publisherOf = (c: Context): Actor => {
@@ -60,7 +65,7 @@ async function servePackument(c: Context, name: string): Promise<Response> {
   if (!served.found) throw notFound(`package ${name} not found`, { headers: cacheStateHeader(served) });
   prefetchDependencies(c, name, served);
   return servedResponse(c, served, {
-    "cache-control": cacheControl(isPublicRead(c), false, c.get("config").l1MetadataTtl),
+    "cache-control": cacheControl(isPublicRead(c), false, c.get("config").tiers.l1MetadataTtl),
     vary: "accept, authorization",
   });
 }

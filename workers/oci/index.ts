@@ -2,6 +2,7 @@
 // it. Endpoint ids (end-N) follow the spec's table; each handler lives with its concern.
 import { Hono, type Context } from "hono";
 import { RegistryError } from "../../shared/errors";
+import { bodyLimit } from "../middleware/body-limit";
 import { tokenEndpoint } from "./auth";
 import { deleteBlob, getBlob } from "./blobs";
 import { challenge, formatOciError, ociError } from "./errors";
@@ -17,6 +18,15 @@ oci.use(async function apiVersion(c, next) {
   c.res.headers.set("docker-distribution-api-version", "registry/2.0");
 });
 
+const NAME = "/:name{.+}";
+// Body limits, before any handler reads (the first that matches decides): blob uploads (end-4a,
+// end-4b, end-5, end-6) stream into R2 multipart parts and bound themselves; a manifest takes up
+// to OCI_MAX_MANIFEST_BYTES; every other route a small body at most.
+oci.use(`${NAME}/blobs/uploads/`, bodyLimit(() => "streamed"));
+oci.use(`${NAME}/blobs/uploads/:id`, bodyLimit(() => "streamed"));
+oci.on("PUT", `${NAME}/manifests/:reference`, bodyLimit((config) => config.ociMaxManifestBytes));
+oci.use(bodyLimit((config) => config.maxRequestBodyBytes));
+
 // end-1: clients probe this first; a 401 with the challenge starts the token flow.
 function base(c: Context): Response {
   const principal = c.get("principal");
@@ -29,7 +39,6 @@ oci.get("/", base);
 oci.get("/token", tokenEndpoint);
 oci.get("/_catalog", catalog);
 
-const NAME = "/:name{.+}";
 oci.post(`${NAME}/blobs/uploads/`, startUpload);
 oci.get(`${NAME}/blobs/uploads/:id`, uploadStatus);
 oci.patch(`${NAME}/blobs/uploads/:id`, appendChunk);

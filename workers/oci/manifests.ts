@@ -33,7 +33,7 @@ export async function getManifest(c: Context): Promise<Response> {
   return servedResponse(c, served, {
     "docker-content-digest": digest,
     etag: `"${digest}"`,
-    "cache-control": cacheControl(isAnonymousPull(config, name), byDigest, config.l1MetadataTtl),
+    "cache-control": cacheControl(isAnonymousPull(config, name), byDigest, config.tiers.l1MetadataTtl),
   });
 }
 

@@ -35,7 +35,7 @@ export function prefetchReferenced(c: Context, name: string, req: TierRequest, s
   const job = (async () => {
     const targets = referenced(await readManifest(tiers, req));
     // Blobs the shield would only stream through (not store) are not worth an origin read now.
-    const wanted = targets.filter((t) => t.size <= config.shieldMaxObjectBytes).slice(0, settings.prefetchFanout);
+    const wanted = targets.filter((t) => t.size <= config.tiers.shieldMaxObjectBytes).slice(0, settings.prefetchFanout);
     const run = new PrefetchRun({ maxTasks: settings.prefetchFanout, concurrency: CONCURRENCY });
     for (const target of wanted) {
       const request = targetRequest(name, target);

@@ -7,8 +7,7 @@ import { describe, expect, it } from "vitest";
 import { RegistryError } from "../../../shared/errors";
 import { assertPackageName, assertTagName, assertVersion, tarballFile, versionFromTarball } from "../../../workers/npm/names";
 import { parseContentRange, parseDigest, parseReference, parseRepositoryName } from "../../../workers/oci/names";
-import type { Config } from "../../../shared/config";
-import { bodyClass, pathProblem } from "../../../workers/middleware/request-filter";
+import { pathProblem } from "../../../workers/middleware/request-filter";
 import { redact } from "../../../workers/audit";
 
 const RUNS = { numRuns: 400 };
@@ -198,20 +197,5 @@ describe("audit redaction", () => {
     fc.assert(fc.property(token.chain((t) => fc.tuple(fc.constant(t), plant(t))), ([secret, detail]) => {
       expect(JSON.stringify(redact({ ...detail, deep: { note: `sent ${secret}` } }))).not.toContain(secret);
     }), { numRuns: 200 });
-  });
-});
-
-describe("the request filter's body classes", () => {
-  const config = { maxPublishBytes: 100, maxRequestBodyBytes: 10, ociMaxManifestBytes: 50 } as Config;
-
-  it("exempts only OCI upload routes, wherever the repository name puts `blobs/uploads`", () => {
-    expect(bodyClass("oci", "POST", "/v2/library/alpine/blobs/uploads/", config)).toBe("streamed");
-    expect(bodyClass("oci", "PATCH", "/v2/library/alpine/blobs/uploads/0b1c", config)).toBe("streamed");
-    expect(bodyClass("oci", "PUT", "/v2/library/alpine/blobs/uploads/0b1c", config)).toBe("streamed");
-    expect(bodyClass("oci", "PUT", "/v2/a/blobs/uploads/manifests/latest", config)).toEqual({ limit: 50 });
-    expect(bodyClass("oci", "DELETE", "/v2/a/blobs/sha256:00", config)).toEqual({ limit: 10 });
-    expect(bodyClass("npm", "PUT", "/npm/left-pad", config)).toEqual({ limit: 100 });
-    expect(bodyClass("npm", "PUT", "/npm/-/package/left-pad/dist-tags/beta", config)).toEqual({ limit: 10 });
-    expect(bodyClass("admin", "POST", "/_/tokens", config)).toEqual({ limit: 10 });
   });
 });
