@@ -113,13 +113,16 @@ npm.route("/", login);
 npm.route("/-/npm/v1/tokens", tokens);
 // npm owner and npm access: pkgedge has no user accounts or teams, only tokens with name patterns.
 const NO_ACCOUNTS = "pkgedge has no user accounts, owners or teams: who may read or publish a package is set per token (npm run pkgedge -- token create --packages '@acme/*')";
-for (const path of ["/-/user/:user", "/-/package/:name/collaborators", "/-/package/:scope{@[^/]+}/:name/collaborators", "/-/package/:name/access", "/-/package/:scope{@[^/]+}/:name/access", "/-/team/*", "/-/org/*"]) {
+for (const path of ["/-/user/:user", "/-/user/:user/package", "/-/package/:name/collaborators", "/-/package/:scope{@[^/]+}/:name/collaborators", "/-/package/:name/access", "/-/package/:scope{@[^/]+}/:name/access", "/-/team/*", "/-/org/*"]) {
   npm.all(path, () => {
     throw new RegistryError("NOT_FOUND", NO_ACCOUNTS);
   });
 }
+npm.get("/-/npm/v1/user", () => {
+  throw new RegistryError("NOT_FOUND", "pkgedge has no user profiles: a token is the identity (npm whoami prints its name; npm token list shows your tokens)");
+});
 npm.post("/-/npm/v1/security/*", () => {
-  throw new RegistryError("NOT_FOUND", "pkgedge does not serve security advisories; run npm install with --no-audit");
+  throw new RegistryError("NOT_FOUND", "pkgedge serves no security advisories and has no upstream registry to forward npm audit to: run npm audit with --registry set to a registry that serves them, or install with --no-audit");
 });
 
 // ---- dist-tags ----
@@ -188,6 +191,8 @@ const putPackument = async (c: Context) => {
   const revParam = c.req.param("rev");
   if (revParam !== undefined) body._rev = revParam;
   const hasTarballs = body._attachments && Object.keys(body._attachments).length > 0;
+  // npm star PUTs the packument with only its `users` changed.
+  if (!hasTarballs && "users" in body && body.versions === undefined) throw badRequest("pkgedge does not keep stars (npm star); nothing was changed");
   if (hasTarballs) {
     const doc = await publish(store(c), name, body, publisherOf(c));
     recordAudit(c, { action: "npm.publish", target: name, detail: { versions: Object.keys(body.versions ?? {}), rev: doc._rev } });
