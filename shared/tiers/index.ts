@@ -13,7 +13,7 @@ import { EdgeCache, NEGATIVE } from "./edge-cache";
 import { replicasFor, shardFor, shardName, shieldShard } from "./hash-ring";
 import { recordOutcome, routeRegion } from "./health";
 import { isHot, observeRate } from "./hot-keys";
-import { applyInRegion, newEvent, type Change } from "./invalidation";
+import { applyInRegion, deliverEverywhere, newEvent, type Change } from "./invalidation";
 import { SingleFlight, regionKey } from "./isolate-state";
 import { epochOf, fillMayLand, forgetL1, forgetNegativeL1, rememberFill, renderingKey } from "./l1-index";
 import { lockstepTee } from "./lockstep-tee";
@@ -208,6 +208,13 @@ export class Tiers {
         ? Promise.all(others.map((r) => applyInRegion(this.env, this.config, r, [event], { mode: "hard", l1: this.config.devRegionHeader })))
         : this.dropNegativesIn(others, event.keys, event.version),
     ]);
+    // The fast path to the other regions, after the response: without it a change waits for the
+    // queue's batching (0.4-0.7 s locally). Applying an event twice is harmless (it carries its
+    // version), so the queue stays the backstop for a region this push did not reach.
+    if (!change.removal && others.length > 0) {
+      this.waitUntil(deliverEverywhere(this.env, this.config, [event], others).catch((err) =>
+        console.warn("invalidation push failed; the queue will deliver it", event.id, err instanceof Error ? err.message : "unknown")));
+    }
     // Sent for removals too: idempotent, it reaches a region that was unreachable just now.
     await this.enqueue(event);
   }

@@ -1,5 +1,7 @@
-// Invalidation across regions. A write applies its change in its own region at once, then sends
-// one event onto the INVALIDATIONS queue; the queue consumer applies it in every region, after
+// Invalidation across regions. A write applies its change in its own region at once, pushes it
+// to the other regions' shields right after answering (the fast path, whose lag is the regions'
+// distance), and sends one event onto the INVALIDATIONS queue as the backstop that reaches a
+// region the push missed; both apply it, after
 // that region's PROPAGATION_DELAY_MS in dev, eagerly (delete) or lazily (mark stale and serve
 // while one background revalidation runs) as INVALIDATION_STRATEGY says. Events carry the time
 // the write committed, so a duplicated or late event never brings back older data.
@@ -61,9 +63,12 @@ export async function applyInRegion(env: Cloudflare.Env, config: Config, region:
   }
 }
 
-/** The queue consumer: every event in every region, each after its region's delay. */
-export async function deliverEverywhere(env: Cloudflare.Env, config: Config, events: InvalidationEvent[]): Promise<void> {
-  await Promise.all(config.regions.map(async (region) => {
+/**
+ * Every event in each of `regions` (all of them for the queue consumer), each after its
+ * region's delay.
+ */
+export async function deliverEverywhere(env: Cloudflare.Env, config: Config, events: InvalidationEvent[], regions = config.regions): Promise<void> {
+  await Promise.all(regions.map(async (region) => {
     const delay = config.tiers.propagationDelayMs[region] ?? 0;
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     await applyInRegion(env, config, region, events, { l1: config.devRegionHeader });

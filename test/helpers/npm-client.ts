@@ -24,6 +24,11 @@ export class NpmClient {
     return new NpmClient(this.fetch, token);
   }
 
+  /** The same token through another way of reaching the Worker. */
+  withFetch(fetch: Fetch): NpmClient {
+    return new NpmClient(fetch, this.token);
+  }
+
   request(path: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
     if (this.token && !headers.has("authorization")) headers.set("authorization", `Bearer ${this.token}`);
