@@ -2,6 +2,7 @@
 // packument is updated with compare-and-swap (shared/origin), and a write that fails part-way
 // removes the tarballs it created, so no half-published version is ever visible.
 import semver from "semver";
+import { crashPoint } from "../../shared/crash-point";
 import { RegistryError, badRequest, conflict, notFound } from "../../shared/errors";
 import type { ObjectStore } from "../../shared/origin";
 import { assertPackageName, assertTagName, assertVersion, tarballFile } from "./names";
@@ -119,6 +120,7 @@ export async function publish(store: ObjectStore, name: string, body: PublishBod
       if (!(await store.createIfAbsent(key, p.bytes, "application/octet-stream", p.sha512))) throw cannotRepublish(name, p.version);
       created.push(key);
     }
+    await crashPoint("npm-tarballs-written");
     const result = await store.updateJson<Packument>(packumentObject(name), (current) => {
       const now = new Date().toISOString();
       const doc: Packument = current ?? {
@@ -229,6 +231,7 @@ export async function unpublishPackage(store: ObjectStore, name: string, rev: st
       time: { ...current.time, modified: now, unpublished: { time: now, versions: removed } },
     };
   });
+  await crashPoint("npm-unpublish-tombstoned");
   await store.delete(removed.map((v) => tarballObject(name, tarballFile(name, v))));
   return removed;
 }

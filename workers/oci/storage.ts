@@ -1,5 +1,6 @@
 // The OCI repository layout on the origin store: blobs by digest, manifests, tags, referrers and
 // the catalog. It speaks in digests and names, never in HTTP.
+import { crashPoint } from "../../shared/crash-point";
 import type { ObjectStore, ResolvedObject } from "../../shared/origin";
 import {
   CATALOG_PREFIX, blobObject, catalogObject, manifestObject, referrerObject, referrerPrefix,
@@ -42,6 +43,7 @@ export class RepositoryStore {
         await this.store.link(blobObject(digest), dataKey, { digest });
       }
     }
+    await crashPoint("oci-blob-linked");
     await this.store.link(repoBlobObject(name, digest), target, { digest });
   }
 
