@@ -11,6 +11,7 @@ export async function crashPoint(name: string): Promise<void> {
   if (vars.DEV_MODE !== "true" || !vars.CRASH_AT) return;
   if (!vars.CRASH_AT.split(",").includes(name)) return;
   console.log(`${CRASH_MARKER} ${name}`);
-  // Long enough for the test to notice and kill; if nobody does, the write carries on.
-  await new Promise((resolve) => setTimeout(resolve, 120_000));
+  // Long enough for the test to notice and kill; if nobody does, the write carries on. Under
+  // 30 s, as a Durable Object's blockConcurrencyWhile allows no longer.
+  await new Promise((resolve) => setTimeout(resolve, 25_000));
 }

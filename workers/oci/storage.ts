@@ -29,21 +29,24 @@ export class RepositoryStore {
 
   /**
    * Makes uploaded bytes the blob `digest` of repository `name`. The first upload of a digest
-   * becomes the shared copy; a later identical upload is dropped in its favour.
+   * becomes the shared copy; a later identical upload is dropped in its favour. Idempotent: an
+   * interrupted commit of the same data object is completed by running it again.
    */
   async commitBlob(name: string, digest: string, dataKey: string): Promise<void> {
     let target = dataKey;
-    if (!(await this.store.link(blobObject(digest), dataKey, { digest, createOnly: true }))) {
+    if (await this.store.link(blobObject(digest), dataKey, { digest, createOnly: true })) {
+      await crashPoint("oci-blob-linked");
+    } else {
       const existing = await this.store.resolve(blobObject(digest));
       if (existing) {
         target = existing.key;
-        await this.store.delete(dataKey);
+        // Ours is a second copy, unless this is the commit of the shared copy run again.
+        if (existing.key !== dataKey) await this.store.delete(dataKey);
       } else {
         // The link was there but its data was not (a deleted data object): repoint it.
         await this.store.link(blobObject(digest), dataKey, { digest });
       }
     }
-    await crashPoint("oci-blob-linked");
     await this.store.link(repoBlobObject(name, digest), target, { digest });
   }
 
