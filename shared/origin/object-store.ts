@@ -193,6 +193,16 @@ export class ObjectStore {
     return put !== null;
   }
 
+  /** Whether the object under `key` has these bytes, by the sha512 stored with it (createIfAbsent). */
+  async holdsSha512(key: string, sha512: ArrayBuffer): Promise<boolean> {
+    const head = await this.bucket.head(key);
+    const stored = head?.checksums.sha512;
+    if (!head || !stored) return false;
+    const a = new Uint8Array(stored);
+    const b = new Uint8Array(sha512);
+    return a.length === b.length && a.every((x, i) => x === b[i]);
+  }
+
   async delete(keys: string | string[]): Promise<void> {
     await this.bucket.delete(keys);
   }

@@ -8,6 +8,7 @@ import { requireAccess, isPublicRead } from "../access";
 import { recordAudit } from "../audit";
 import { cacheControl, servedResponse } from "../responses";
 import { npmError } from "./errors";
+import { forgetLiveVersions, isLiveVersion } from "./live-versions";
 import { packumentCacheKey, packumentObject, packumentVariantKey, tarballCacheKey, tarballObject } from "./keys";
 import { assertPackageName, tarballFile, versionFromTarball } from "./names";
 import { ABBREVIATED_TYPE, isLive, renderPackument, wantsAbbreviated, type Packument } from "./packument";
@@ -79,7 +80,8 @@ async function servePackument(c: Context, name: string): Promise<Response> {
 }
 
 async function serveTarball(c: Context, name: string, file: string): Promise<Response> {
-  if (!versionFromTarball(name, file)) throw notFound(`tarball ${file} not found`);
+  const version = versionFromTarball(name, file);
+  if (!version || !(await isLiveVersion(c, name, version))) throw notFound(`tarball ${name}/-/${file} not found`);
   const served = await c.get("tiers").get({ key: tarballCacheKey(name, file), originKey: tarballObject(name, file), kind: "blob", immutable: true, tags: purgeTags(name) });
   if (!served.found) throw notFound(`tarball ${name}/-/${file} not found`);
   return servedResponse(c, served, {
@@ -98,6 +100,7 @@ function purgeTags(name: string): string[] {
  * tarballs of versions the write removed (cached as immutable, they would outlive an unpublish).
  */
 async function invalidatePackument(c: Context, name: string, removedVersions: string[] = [], addedFiles: string[] = []): Promise<void> {
+  forgetLiveVersions(name);
   // Removed versions' tarballs are cached as immutable; added ones may be remembered as 404s.
   const tarballs = [...removedVersions.map((v) => tarballFile(name, v)), ...addedFiles].map((f) => tarballCacheKey(name, f));
   const l1Keys = [...renderedOrigins].flatMap((o) => [packumentVariantKey(name, "full", o), packumentVariantKey(name, "abbreviated", o)]);
