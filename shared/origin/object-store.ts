@@ -118,6 +118,11 @@ export class ObjectStore {
     return data ? { key: target, size: data.size, ...(digest ? { digest } : {}) } : null;
   }
 
+  /** The digest a link (or object) records, without following it: its target may be gone. */
+  async recordedDigest(key: string): Promise<string | null> {
+    return (await this.bucket.head(key))?.customMetadata?.[DIGEST] ?? null;
+  }
+
   /**
    * Makes `key` a link to `target`. With `createOnly` an existing key is left alone and the
    * answer is false, so two writers racing for one name cannot both win.
