@@ -109,6 +109,8 @@ export async function startDevServer({ vars = {}, timeoutMs = 60_000, log = fals
         killGroup(child, "SIGKILL");
         await new Promise((r) => (exited ? r() : child.once("exit", r)));
       }
+      // wrangler may go first: wait for workerd too, or a restart would open state it still holds.
+      for (let i = 0; i < 100 && groupAlive(child); i++) await new Promise((r) => setTimeout(r, 50));
     },
     async stop() {
       if (!exited) {
@@ -118,6 +120,15 @@ export async function startDevServer({ vars = {}, timeoutMs = 60_000, log = fals
       if (!reuse) rmSync(persistDir, { recursive: true, force: true });
     },
   };
+}
+
+function groupAlive(child) {
+  try {
+    process.kill(-child.pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function killGroup(child, signal = "SIGTERM") {

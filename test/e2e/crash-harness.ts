@@ -41,7 +41,14 @@ export class CrashableRegistry {
   /** kill -9 of the whole process group, then a start on the same state (optionally pausing again). */
   async crashAndRestart(crashAt?: string): Promise<void> {
     await this.server.kill();
-    this.server = await startDevServer({ persistDir: this.persistDir, vars: CrashableRegistry.vars(this.adminToken, crashAt) });
+    const start = () => startDevServer({ persistDir: this.persistDir, vars: CrashableRegistry.vars(this.adminToken, crashAt) });
+    try {
+      this.server = await start();
+    } catch (err) {
+      // A start that loses a race for a free port exits early; the state is untouched, so again.
+      console.warn(`restart failed once, retrying: ${String(err).slice(0, 2000)}`);
+      this.server = await start();
+    }
   }
 
   /** Creates a token with the admin API and returns its secret. */

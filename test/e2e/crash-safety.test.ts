@@ -9,6 +9,9 @@
 //   No orphan tarball downloads, and the same publish retried succeeds (201) and serves them.
 // - npm-unpublish-tombstoned: a whole-package unpublish has written its tombstone, not deleted
 //   its tarballs. The package and its tarballs answer 404.
+// - a random instant (0-600 ms) into a 20-version publish, as the attack review killed it: every
+//   tarball served belongs to a version the packument lists, and the publish retried leaves all
+//   20 versions published and downloadable (201, or 409 when the killed one had committed).
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,6 +22,7 @@ import { Sandbox } from "./helpers";
 
 // Each trial is one kill; the issue reproduced the OCI loss 3 times out of 3.
 const TRIALS = Number(process.env.CRASH_TRIALS ?? 2);
+const RANDOM_TRIALS = Number(process.env.CRASH_RANDOM_TRIALS ?? 4);
 
 let registry: CrashableRegistry | undefined;
 afterEach(async () => {
@@ -144,4 +148,40 @@ describe("npm: kill -9 between an unpublish's tombstone and its tarball deletes"
       expect(res.status, `tarball ${v} of an unpublished package is served`).toBe(404);
     }
   }, 300_000);
+});
+
+describe("npm: kill -9 at a random instant of a 20-version publish", () => {
+  it(`never serves an orphan, and the retry completes the publish (${RANDOM_TRIALS} trials)`, async () => {
+    registry = await CrashableRegistry.start();
+    const token = await registry.createToken(["read", "publish"]);
+    const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+    const versions = Array.from({ length: 20 }, (_, i) => `1.0.${i}`);
+    const outcomes: string[] = [];
+    for (let trial = 0; trial < RANDOM_TRIALS; trial++) {
+      const name = `crash-random-${trial}`;
+      const { body, tarballs } = await publishBody(name, versions);
+      cutOff(`${registry.url}/npm/${name}`, { method: "PUT", headers, body });
+      await new Promise((r) => setTimeout(r, Math.random() * 600));
+      await registry.crashAndRestart();
+
+      const before = await fetch(`${registry.url}/npm/${name}`);
+      const listed = before.status === 200 ? Object.keys(((await before.json()) as { versions: Record<string, unknown> }).versions) : [];
+      for (const v of versions) {
+        const res = await fetch(`${registry.url}/npm/${name}/-/${name}-${v}.tgz`);
+        await res.body?.cancel();
+        expect(res.status, `trial ${trial}: ${v} (listed: ${listed.includes(v)})`).toBe(listed.includes(v) ? 200 : 404);
+      }
+      const retried = await fetch(`${registry.url}/npm/${name}`, { method: "PUT", headers, body });
+      await retried.body?.cancel();
+      expect(retried.status).toBe(listed.length === 0 ? 201 : 409);
+      outcomes.push(listed.length === 0 ? "killed before its packument" : "committed before the kill");
+      const doc = (await (await fetch(`${registry.url}/npm/${name}`)).json()) as { versions: Record<string, unknown> };
+      expect(Object.keys(doc.versions).sort()).toEqual([...versions].sort());
+      for (const v of versions) {
+        const res = await fetch(`${registry.url}/npm/${name}/-/${name}-${v}.tgz`);
+        expect(Buffer.from(await res.arrayBuffer()).equals(tarballs.get(v)!)).toBe(true);
+      }
+    }
+    console.log(`random kills: ${outcomes.join("; ")}`);
+  }, 600_000);
 });
