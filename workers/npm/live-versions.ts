@@ -26,8 +26,6 @@ export async function isLiveVersion(c: Context, name: string, version: string): 
   if (served.found && served.body) {
     const bytes = served.body instanceof Uint8Array ? served.body : new Uint8Array(await new Response(served.body).arrayBuffer());
     live = liveSet(JSON.parse(new TextDecoder().decode(bytes)) as Packument);
-  } else if (served.body instanceof ReadableStream) {
-    await served.body.cancel();
   }
   if (!live.has(version)) {
     const stored = await new ObjectStore(c.env.BLOBS).readJson<Packument>(packumentObject(name));
