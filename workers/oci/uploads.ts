@@ -23,8 +23,8 @@ const unknownUpload = (id: string) => ociError("BLOB_UPLOAD_UNKNOWN", `upload ${
 /** Takes the upload for this request, or answers as the spec asks when it cannot. */
 async function lease(c: Context, name: string, id: string) {
   const lease = await session(c, id).begin(name);
-  if (lease === "unknown" || "resolved" in lease) throw unknownUpload(id);
   if (lease === "busy") throw busy();
+  if (lease === "unknown" || "resolved" in lease) throw unknownUpload(id);
   return lease;
 }
 
