@@ -1,16 +1,31 @@
 // UploadSession: one OCI blob upload in progress (end-4a, end-5, end-6, end-13), addressed by its
 // upload id. It keeps the resumable upload state between requests, lets one request at a time
 // append (chunks must arrive in order), and its alarm removes whatever an abandoned upload left.
+//
+// Finishing moves ownership of the data object from the session to the blob, and a crash may
+// stop it half-way, so the finish is a small protocol this object serializes:
+//   1. prepare(): the session records "committing <digest>" before any byte becomes a blob;
+//   2. the request completes the data object (only after the digest was checked);
+//   3. finalize(): links it (RepositoryStore.commitBlob) and forgets the session, in one step
+//      no other call of this object can interleave with.
+// A session found committing by anyone else (a retried PUT, a DELETE, the alarm) once the
+// finishing request is gone is resolved, never simply discarded: a data object that exists
+// holds verified bytes, so the commit is completed; one that does not is rolled back. Nothing
+// that discards an upload can therefore delete bytes a blob link points at.
 import { DurableObject } from "cloudflare:workers";
 import { BlobWriter, ObjectStore, type UploadState } from "../shared/origin";
+import { openUploadObject } from "../workers/oci/keys";
+import { RepositoryStore } from "../workers/oci/storage";
 
 interface Session {
   repository: string;
   state: UploadState;
   /** Held by the request appending right now; expires so a crashed request cannot wedge it. */
-  lease?: { id: string; until: number };
+  lease?: { id: string; until: number; incarnation: string };
   ttlMs: number;
   lastActive: number;
+  /** Set by prepare(): the digest this upload is becoming. */
+  committing?: string;
 }
 
 export interface Lease {
@@ -18,11 +33,23 @@ export interface Lease {
   state: UploadState;
 }
 
+/** What begin() answers for a session a crashed finish left: it was completed or rolled back. */
+export interface Resolved {
+  resolved: "committed" | "rolled-back";
+  digest: string;
+}
+
 // A chunk of a few GB at a slow client's pace still fits; after this the lease is presumed dead.
 const LEASE_MS = 30 * 60 * 1000;
+// Completing a multipart upload and writing two links takes seconds; a finish lease older than
+// this belongs to a request that died.
+const FINISH_LEASE_MS = 60 * 1000;
 
 export class UploadSession extends DurableObject<Cloudflare.Env> {
   private session: Session | null = null;
+  // Leases are held by requests outside this object; a finish lease taken before this object
+  // was last reset (a crash, an eviction) cannot be one whose request still answers for it.
+  private readonly incarnation = crypto.randomUUID();
 
   constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
@@ -35,23 +62,33 @@ export class UploadSession extends DurableObject<Cloudflare.Env> {
     await this.save({ repository, state, ttlMs: ttlSeconds * 1000, lastActive: Date.now() });
   }
 
+  /** Opens a session already leased to the caller (a monolithic upload large enough for parts). */
+  async openLeased(repository: string, state: UploadState, ttlSeconds: number): Promise<string> {
+    const id = crypto.randomUUID();
+    const now = Date.now();
+    await this.save({ repository, state, ttlMs: ttlSeconds * 1000, lastActive: now, lease: { id, until: now + LEASE_MS, incarnation: this.incarnation } });
+    if (state.multipartId) await this.markOpen(state);
+    return id;
+  }
+
   // Answers are values, not exceptions: an unknown upload is an expected outcome, and the edge
   // turns it into the protocol's error.
 
   /** Bytes received so far (end-13), or null for an unknown upload. */
-  status(repository: string): { received: number } | null {
-    const session = this.current(repository);
-    return session ? { received: session.state.received } : null;
+  async status(repository: string): Promise<{ received: number } | null> {
+    const session = await this.settled(repository);
+    return session && !("resolved" in session) ? { received: session.state.received } : null;
   }
 
   /** Takes the session for one request; a second concurrent request is refused ("busy"). */
-  async begin(repository: string): Promise<Lease | "unknown" | "busy"> {
-    const session = this.current(repository);
+  async begin(repository: string): Promise<Lease | Resolved | "unknown" | "busy"> {
+    const session = await this.settled(repository);
     if (!session) return "unknown";
+    if ("resolved" in session) return session;
     const now = Date.now();
-    if (session.lease && session.lease.until > now) return "busy";
+    if (this.leaseLive(session)) return "busy";
     const id = crypto.randomUUID();
-    await this.save({ ...session, lease: { id, until: now + LEASE_MS }, lastActive: now });
+    await this.save({ ...session, lease: { id, until: now + LEASE_MS, incarnation: this.incarnation }, lastActive: now });
     return { id, state: session.state };
   }
 
@@ -63,24 +100,68 @@ export class UploadSession extends DurableObject<Cloudflare.Env> {
     return true;
   }
 
+  /**
+   * Records a multipart upload the moment R2 creates it, so that a request dying in the middle
+   * of a chunk still leaves the alarm able to abort it (and the metrics able to count it).
+   */
+  async recordMultipart(leaseId: string, multipartId: string): Promise<boolean> {
+    const session = this.leased(leaseId);
+    if (!session) return false;
+    // Only the id: the rest of the state stays what the last completed request left.
+    const state = { ...session.state, multipartId };
+    await this.save({ ...session, state, lastActive: Date.now() });
+    await this.markOpen(state);
+    return true;
+  }
+
   /** Gives the session back unchanged (the request was refused before it wrote anything). */
   async release(leaseId: string): Promise<void> {
     const session = this.leased(leaseId);
     if (session) await this.save({ repository: session.repository, state: session.state, ttlMs: session.ttlMs, lastActive: Date.now() });
   }
 
-  /** The upload completed: forget it (its data now belongs to the blob). */
-  async close(leaseId: string): Promise<void> {
-    if (this.leased(leaseId)) await this.forget();
+  /** Step 1 of a finish: the upload, with every byte received, is becoming blob `digest`. */
+  async prepare(leaseId: string, digest: string, state: UploadState): Promise<boolean> {
+    const session = this.leased(leaseId);
+    if (!session) return false;
+    const now = Date.now();
+    await this.save({ ...session, state, committing: digest, lastActive: now, lease: { id: leaseId, until: now + FINISH_LEASE_MS, incarnation: this.incarnation } });
+    return true;
   }
 
-  /** Cancel (DELETE) or failure: deletes every byte the upload wrote; false if it was unknown. */
-  async discard(repository?: string): Promise<boolean> {
-    const session = repository === undefined ? this.session : this.current(repository);
-    if (!session) return false;
-    await BlobWriter.discard(new ObjectStore(this.env.BLOBS), session.state);
-    await this.forget();
-    return true;
+  /**
+   * Step 3: the data object is complete and verified; link it and forget the session. False
+   * when the lease was lost (the session was resolved meanwhile): the caller must not assume
+   * its bytes became the blob.
+   */
+  async finalize(leaseId: string): Promise<boolean> {
+    return this.ctx.blockConcurrencyWhile(async () => {
+      const session = this.leased(leaseId);
+      if (!session?.committing) return false;
+      await this.repositories().commitBlob(session.repository, session.committing, session.state.key);
+      await this.forget();
+      return true;
+    });
+  }
+
+  /**
+   * Cancel (DELETE) or failure: deletes every byte the upload wrote; false if it was unknown.
+   * A session in the middle of a finish is resolved instead (see the header); while its
+   * finishing request may still be alive, only that request (`leaseId`) may do it.
+   */
+  async discard(repository?: string, leaseId?: string): Promise<boolean | "busy"> {
+    return this.ctx.blockConcurrencyWhile(async () => {
+      const session = repository === undefined ? this.session : this.current(repository);
+      if (!session) return false;
+      if (session.committing) {
+        if (this.leaseLive(session) && session.lease?.id !== leaseId) return "busy";
+        await this.resolve(session);
+        return true;
+      }
+      await BlobWriter.discard(this.store(), session.state);
+      await this.forget();
+      return true;
+    });
   }
 
   override async alarm(): Promise<void> {
@@ -88,11 +169,44 @@ export class UploadSession extends DurableObject<Cloudflare.Env> {
     if (!session) return;
     // Every request re-arms the alarm at last activity + TTL, so firing means idle that long;
     // only a request still appending (a chunk slower than the TTL) postpones the cleanup.
-    if (session.lease && session.lease.until > Date.now()) {
-      await this.ctx.storage.setAlarm(session.lease.until);
+    if (this.leaseLive(session)) {
+      await this.ctx.storage.setAlarm(session.lease!.until);
       return;
     }
     await this.discard();
+  }
+
+  /** The session, after resolving one a crashed finish left (answered as `Resolved`). */
+  private async settled(repository: string): Promise<Session | Resolved | null> {
+    const session = this.current(repository);
+    if (!session?.committing || this.leaseLive(session)) return session;
+    return this.ctx.blockConcurrencyWhile(async () => {
+      const again = this.current(repository);
+      if (!again?.committing || this.leaseLive(again)) return again;
+      return this.resolve(again);
+    });
+  }
+
+  /** Completes or rolls back an interrupted finish (callers hold blockConcurrencyWhile). */
+  private async resolve(session: Session): Promise<Resolved> {
+    const digest = session.committing!;
+    const store = this.store();
+    // The data object is written only after the digest was checked: if it exists, it is the blob.
+    if (await store.exists(session.state.key)) {
+      await this.repositories().commitBlob(session.repository, digest, session.state.key);
+      await BlobWriter.dropTail(store, session.state);
+      await this.forget();
+      return { resolved: "committed", digest };
+    }
+    await BlobWriter.discard(store, session.state);
+    await this.forget();
+    return { resolved: "rolled-back", digest };
+  }
+
+  private leaseLive(session: Session): boolean {
+    const lease = session.lease;
+    if (!lease || lease.until <= Date.now()) return false;
+    return !session.committing || lease.incarnation === this.incarnation;
   }
 
   private current(repository: string): Session | null {
@@ -103,14 +217,31 @@ export class UploadSession extends DurableObject<Cloudflare.Env> {
     return this.session?.lease?.id === leaseId ? this.session : null;
   }
 
+  private store(): ObjectStore {
+    return new ObjectStore(this.env.BLOBS);
+  }
+
+  private repositories(): RepositoryStore {
+    return new RepositoryStore(this.store());
+  }
+
+  /** An R2 marker per open multipart upload: what `pkgedge_oci_open_uploads` counts. */
+  private async markOpen(state: UploadState): Promise<void> {
+    await this.store().write(openUploadObject(state.key), "", { contentType: "text/plain", metadata: { multipart: state.multipartId ?? "" } });
+  }
+
   private async save(session: Session): Promise<void> {
     this.session = session;
     await this.ctx.storage.put("session", session);
-    await this.ctx.storage.setAlarm(session.lastActive + session.ttlMs);
+    const idleUntil = session.lastActive + session.ttlMs;
+    // A finish in progress is looked at again as soon as its lease runs out.
+    await this.ctx.storage.setAlarm(session.committing && session.lease ? Math.min(idleUntil, session.lease.until) : idleUntil);
   }
 
   private async forget(): Promise<void> {
+    const state = this.session?.state;
     this.session = null;
+    if (state?.multipartId) await this.store().delete(openUploadObject(state.key));
     await this.ctx.storage.deleteAll();
     await this.ctx.storage.deleteAlarm();
   }

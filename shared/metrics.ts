@@ -7,7 +7,7 @@ type Labels = Record<string, string>;
 interface Family {
   name: string;
   help: string;
-  type: "counter" | "histogram";
+  type: "counter" | "histogram" | "gauge";
   /** Histogram bucket upper bounds (one set per family). */
   bounds: number[];
   samples: Map<string, { labels: Labels; value: number; buckets?: number[]; sum?: number; count?: number }>;
@@ -47,6 +47,11 @@ export class MetricsRegistry {
     const s = f.samples.get(id);
     if (s) s.value += by;
     else f.samples.set(id, { labels, value: by });
+  }
+
+  /** A gauge: a level read when the metrics are rendered (e.g. uploads open right now). */
+  set(name: string, help: string, labels: Labels, value: number): void {
+    this.family(name, help, "gauge").samples.set(labelId(labels), { labels, value });
   }
 
   observe(name: string, help: string, labels: Labels, value: number, buckets = DURATION_BUCKETS_MS): void {
@@ -89,7 +94,7 @@ export class MetricsRegistry {
     for (const f of this.families.values()) {
       lines.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`);
       for (const s of f.samples.values()) {
-        if (f.type === "counter") {
+        if (f.type !== "histogram") {
           lines.push(`${f.name}${fmt(s.labels)} ${s.value}`);
           continue;
         }
@@ -108,7 +113,7 @@ export class MetricsRegistry {
         type: f.type,
         help: f.help,
         samples: [...f.samples.values()].map((s) =>
-          f.type === "counter"
+          f.type !== "histogram"
             ? { labels: s.labels, value: s.value }
             : {
                 labels: s.labels,

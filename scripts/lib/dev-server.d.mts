@@ -9,6 +9,8 @@ export interface DevServer {
   adminToken: string;
   persistDir: string;
   output(): string;
+  /** kill -9 of wrangler dev's process group. */
+  kill(): Promise<void>;
   stop(): Promise<void>;
 }
-export function startDevServer(options?: { vars?: Record<string, string>; timeoutMs?: number; log?: boolean }): Promise<DevServer>;
+export function startDevServer(options?: { vars?: Record<string, string>; timeoutMs?: number; log?: boolean; persistDir?: string; port?: number }): Promise<DevServer>;

@@ -50,11 +50,13 @@ export function cleanEnv(extra = {}) {
 
 /**
  * Starts wrangler dev. `vars` become `--var KEY:VALUE`. Resolves once /_/health answers.
- * Returns { url, port, adminToken, persistDir, stop() }.
+ * Returns { url, port, adminToken, persistDir, output(), kill(), stop() }. With `persistDir` (and
+ * `port`) it starts on the state a killed server left, as a restart would; stop() then leaves
+ * that state for its owner to remove.
  */
-export async function startDevServer({ vars = {}, timeoutMs = 60_000, log = false } = {}) {
-  const port = await freePort();
-  const persistDir = mkdtempSync(join(tmpdir(), "pkgedge-state-"));
+export async function startDevServer({ vars = {}, timeoutMs = 60_000, log = false, persistDir: reuse, port: fixedPort } = {}) {
+  const port = fixedPort ?? await freePort();
+  const persistDir = reuse ?? mkdtempSync(join(tmpdir(), "pkgedge-state-"));
   const adminToken = vars.PKGEDGE_ADMIN_TOKEN ?? `admin-${randomSecret(32)}`;
   // DEV_MODE unlocks the dev-only knobs (fault injection, propagation delays); never deployed.
   const allVars = { DEV_MODE: "true", ...vars, PKGEDGE_ADMIN_TOKEN: adminToken };
@@ -101,20 +103,38 @@ export async function startDevServer({ vars = {}, timeoutMs = 60_000, log = fals
     adminToken,
     persistDir,
     output: () => output,
+    /** kill -9 of wrangler dev's whole process group (workerd included): a crash, not a shutdown. */
+    async kill() {
+      if (!exited) {
+        killGroup(child, "SIGKILL");
+        await new Promise((r) => (exited ? r() : child.once("exit", r)));
+      }
+      // wrangler may go first: wait for workerd too, or a restart would open state it still holds.
+      for (let i = 0; i < 100 && groupAlive(child); i++) await new Promise((r) => setTimeout(r, 50));
+    },
     async stop() {
       if (!exited) {
         killGroup(child);
         await new Promise((r) => (exited ? r() : child.once("exit", r)));
       }
-      rmSync(persistDir, { recursive: true, force: true });
+      if (!reuse) rmSync(persistDir, { recursive: true, force: true });
     },
   };
 }
 
-function killGroup(child) {
+function groupAlive(child) {
   try {
-    process.kill(-child.pid, "SIGTERM");
+    process.kill(-child.pid, 0);
+    return true;
   } catch {
-    child.kill("SIGTERM");
+    return false;
+  }
+}
+
+function killGroup(child, signal = "SIGTERM") {
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
   }
 }

@@ -23,6 +23,14 @@ export interface UploadState {
   parts: R2UploadedPart[];
 }
 
+export interface WriterHooks {
+  /**
+   * Called once R2 has created the multipart upload, before any part is sent: whoever keeps the
+   * upload's state records the id here, or a crash mid-request would leave it unaccounted for.
+   */
+  multipartStarted?: (multipartId: string) => Promise<void>;
+}
+
 export type FinishResult = { ok: true; size: number; digest: string } | { ok: false; digest: string };
 
 export function newUpload(key: string): UploadState {
@@ -37,8 +45,9 @@ export class BlobWriter {
   private tail: Uint8Array;
   private tailLength: number;
   private state: UploadState;
+  private computed?: string;
 
-  private constructor(private readonly store: ObjectStore, state: UploadState, tail: Uint8Array) {
+  private constructor(private readonly store: ObjectStore, state: UploadState, tail: Uint8Array, private readonly hooks: WriterHooks) {
     this.state = { ...state, parts: [...state.parts] };
     this.tail = new Uint8Array(PART_BYTES);
     this.tail.set(tail);
@@ -50,7 +59,7 @@ export class BlobWriter {
   }
 
   /** Continues an upload: reloads the bytes that did not yet fill a part. */
-  static async resume(store: ObjectStore, state: UploadState): Promise<BlobWriter> {
+  static async resume(store: ObjectStore, state: UploadState, hooks: WriterHooks = {}): Promise<BlobWriter> {
     const tailBytes = state.received - state.parts.length * PART_BYTES;
     let tail = new Uint8Array(0);
     if (tailBytes > 0) {
@@ -60,11 +69,17 @@ export class BlobWriter {
       }
       tail = new Uint8Array(await new Response(obj.body).arrayBuffer());
     }
-    return new BlobWriter(store, state, tail);
+    return new BlobWriter(store, state, tail, hooks);
   }
 
   get received(): number {
     return this.state.received;
+  }
+
+  /** sha256 of every byte appended so far; call once the last byte is in (it ends the hash). */
+  digest(): string {
+    this.computed ??= `sha256:${toHex(this.hash.digest())}`;
+    return this.computed;
   }
 
   /**
@@ -93,7 +108,7 @@ export class BlobWriter {
    * upload wrote. Either way nothing partial remains.
    */
   async finish(expectedHex: string, contentType: string): Promise<FinishResult> {
-    const digest = `sha256:${toHex(this.hash.digest())}`;
+    const digest = this.digest();
     if (digest !== `sha256:${expectedHex}`) {
       await this.discard();
       return { ok: false, digest };
@@ -116,6 +131,11 @@ export class BlobWriter {
     await store.delete([tailKey(state.key), state.key]);
   }
 
+  /** After the object was completed: removes the saved tail (a finish cut off may leave it). */
+  static async dropTail(store: ObjectStore, state: UploadState): Promise<void> {
+    await store.delete(tailKey(state.key));
+  }
+
   private discard(): Promise<void> {
     return BlobWriter.discard(this.store, this.state);
   }
@@ -135,7 +155,10 @@ export class BlobWriter {
 
   private async uploadFullPart(): Promise<void> {
     const { key } = this.state;
-    this.state.multipartId ??= await this.store.startMultipart(key, "application/octet-stream");
+    if (!this.state.multipartId) {
+      this.state.multipartId = await this.store.startMultipart(key, "application/octet-stream");
+      await this.hooks.multipartStarted?.(this.state.multipartId);
+    }
     const part = await this.store.uploadPart(key, this.state.multipartId, this.state.parts.length + 1, this.tail);
     this.state.parts.push(part);
     // The part was handed over; a new buffer keeps it from being overwritten while R2 reads it.

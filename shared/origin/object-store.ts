@@ -126,6 +126,11 @@ export class ObjectStore {
     return data ? { key: target, size: data.size, ...(digest ? { digest } : {}) } : null;
   }
 
+  /** The digest a link (or object) records, without following it: its target may be gone. */
+  async recordedDigest(key: string): Promise<string | null> {
+    return (await this.bucket.head(key))?.customMetadata?.[DIGEST] ?? null;
+  }
+
   /**
    * Makes `key` a link to `target`. With `createOnly` an existing key is left alone and the
    * answer is false, so two writers racing for one name cannot both win.
@@ -199,6 +204,16 @@ export class ObjectStore {
       ...(sha512 ? { sha512 } : {}),
     });
     return put !== null;
+  }
+
+  /** Whether the object under `key` has these bytes, by the sha512 stored with it (createIfAbsent). */
+  async holdsSha512(key: string, sha512: ArrayBuffer): Promise<boolean> {
+    const head = await this.bucket.head(key);
+    const stored = head?.checksums.sha512;
+    if (!head || !stored) return false;
+    const a = new Uint8Array(stored);
+    const b = new Uint8Array(sha512);
+    return a.length === b.length && a.every((x, i) => x === b[i]);
   }
 
   async delete(keys: string | string[]): Promise<void> {

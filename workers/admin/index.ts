@@ -20,7 +20,7 @@ admin.use(bodyLimit((config) => config.maxRequestBodyBytes));
 admin.get("/health", (c) => c.json({ status: "ok", region: c.get("region"), regions: c.get("config").regions }));
 
 admin.get("/metrics", async (c) => {
-  const registry = await renderMetrics(c.get("tiers"));
+  const registry = await renderMetrics(c.get("tiers"), c.env.BLOBS);
   if (c.req.query("format") === "json") return c.json(registry.toJSON());
   return c.text(registry.toPrometheus(), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
 });

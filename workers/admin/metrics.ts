@@ -1,8 +1,13 @@
 // /_/metrics: this isolate's edge counters merged with every shield's counters.
 import { COALESCED_HELP, LAG_BUCKETS_MS, ORIGIN_FETCHES_HELP, edgeMetrics, type HistogramSample, type MetricsRegistry } from "../../shared/metrics";
+import { ObjectStore } from "../../shared/origin";
 import type { Tiers } from "../../shared/tiers";
+import { OPEN_UPLOADS_PREFIX } from "../oci/keys";
 
-export async function renderMetrics(tiers: Tiers): Promise<MetricsRegistry> {
+// Counting stops here (ten R2 list calls); the gauge then reads as "at least this many".
+const MAX_COUNTED_UPLOADS = 10_000;
+
+export async function renderMetrics(tiers: Tiers, bucket: R2Bucket): Promise<MetricsRegistry> {
   const shards = await tiers.shieldStats();
   const totals = new Map<string, { metadata: number; blob: number; coalesced: number }>();
   for (const { region, stats } of shards) {
@@ -33,5 +38,10 @@ export async function renderMetrics(tiers: Tiers): Promise<MetricsRegistry> {
     bounds: LAG_BUCKETS_MS,
     ...l,
   }));
-  return edgeMetrics.merged(extra, histograms);
+  const registry = edgeMetrics.merged(extra, histograms);
+  // Uploads holding an R2 multipart upload open (the UploadSession marks each); an upload a crash
+  // cut off stays counted until its session's alarm aborts it.
+  const open = await new ObjectStore(bucket).list(OPEN_UPLOADS_PREFIX, { limit: MAX_COUNTED_UPLOADS });
+  registry.set("pkgedge_oci_open_uploads", "OCI uploads with an R2 multipart upload open, abandoned ones included until their session expires.", {}, open.keys.length);
+  return registry;
 }

@@ -9,6 +9,7 @@ import { recordAudit } from "../audit";
 import { bodyLimit } from "../middleware/body-limit";
 import { cacheControl, cacheStateHeader, servedResponse } from "../responses";
 import { npmError } from "./errors";
+import { forgetLiveVersions, isLiveVersion, rememberLiveVersions } from "./live-versions";
 import { packumentObject, tarballObject } from "./keys";
 import { packumentChange, packumentRendering, packumentRequest, tarballRemoval, tarballRequest } from "./objects";
 import { assertPackageName, tarballFile, versionFromTarball } from "./names";
@@ -63,6 +64,7 @@ async function servePackument(c: Context, name: string): Promise<Response> {
   }
   const served = await c.get("tiers").render(packumentRequest(name), packumentRendering(form, origin));
   if (!served.found) throw notFound(`package ${name} not found`, { headers: cacheStateHeader(served) });
+  if (served.document) rememberLiveVersions(name, served.document as Packument);
   prefetchDependencies(c, name, served);
   return servedResponse(c, served, {
     "cache-control": cacheControl(isPublicRead(c), false, c.get("config").tiers.l1MetadataTtl),
@@ -71,7 +73,10 @@ async function servePackument(c: Context, name: string): Promise<Response> {
 }
 
 async function serveTarball(c: Context, name: string, file: string): Promise<Response> {
-  if (!versionFromTarball(name, file)) throw notFound(`tarball ${file} not found`);
+  const version = versionFromTarball(name, file);
+  if (!version) throw notFound(`tarball ${name}/-/${file} not found`);
+  const published = await isLiveVersion(c, name, version);
+  if (!published.live) throw notFound(`tarball ${name}/-/${file} not found`, { headers: cacheStateHeader(published) });
   const served = await c.get("tiers").get(tarballRequest(name, file));
   if (!served.found) throw notFound(`tarball ${name}/-/${file} not found`, { headers: cacheStateHeader(served) });
   return servedResponse(c, served, {
@@ -85,6 +90,7 @@ async function serveTarball(c: Context, name: string, file: string): Promise<Res
  * index learns the package's new state (a failure there is logged; the write stands).
  */
 async function invalidatePackument(c: Context, name: string, versions: { removedVersions?: string[]; addedVersions?: string[] } = {}): Promise<void> {
+  forgetLiveVersions(name);
   const reindexed = store(c).readJson<Packument>(packumentObject(name))
     .then((stored) => reindex(c.env, stored?.doc ?? null, name))
     .catch((err) => console.error("search index not updated", name, err instanceof Error ? err.message : "unknown"));

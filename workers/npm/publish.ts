@@ -1,8 +1,12 @@
-// Writes to an npm package: publish, deprecate, unpublish. Tarballs are stored create-only, the
-// packument is updated with compare-and-swap (shared/origin), and a write that fails part-way
-// removes the tarballs it created, so no half-published version is ever visible.
+// Writes to an npm package: publish, deprecate, unpublish. The packument, updated with
+// compare-and-swap (shared/origin), is the commit point of each: a tarball whose version it does
+// not list is an orphan, never served (live-versions.ts). Tarballs are stored create-only before
+// the packument names them; a retried publish accepts an orphan holding its own bytes (what a
+// publish killed half-way leaves), and a publish that fails removes the tarballs it created.
+// Removals go the other way: the packument first, then the tarballs.
 import semver from "semver";
 import { toHex } from "../../shared/digest";
+import { crashPoint } from "../../shared/crash-point";
 import { RegistryError, badRequest, conflict, notFound } from "../../shared/errors";
 import type { ObjectStore } from "../../shared/origin";
 import { assertPackageName, assertTagName, assertVersion, tarballFile } from "./names";
@@ -110,14 +114,22 @@ export async function publish(store: ObjectStore, name: string, body: PublishBod
     if (typeof target !== "string") throw badRequest(`dist-tag ${tag} must name a version`);
   }
 
-  const created: string[] = [];
+  const created: typeof prepared = [];
   try {
     for (const p of prepared) {
       const key = tarballObject(name, tarballFile(name, p.version));
-      // Create-only: if the key is taken, someone else is publishing this version right now.
-      if (!(await store.createIfAbsent(key, p.bytes, "application/octet-stream", p.sha512))) throw cannotRepublish(name, p.version);
-      created.push(key);
+      if (await store.createIfAbsent(key, p.bytes, "application/octet-stream", p.sha512)) {
+        created.push(p);
+        continue;
+      }
+      // Taken: by a published version (the packument refuses it below), by an orphan of this
+      // same publish retried after a crash (the same bytes: accepted), or by another publish of
+      // the version with other bytes, in flight or interrupted, which must not be overwritten.
+      if (!(await store.holdsSha512(key, p.sha512))) {
+        throw conflict(`${cannotRepublish(name, p.version).message} (or another publish of it with other bytes is in progress, or was interrupted and left its tarball: publish the same tarball, or delete that one first)`);
+      }
     }
+    await crashPoint("npm-tarballs-written");
     const result = await store.updateJson<Packument>(packumentObject(name), (current) => {
       const now = new Date().toISOString();
       const doc: Packument = current ?? {
@@ -152,9 +164,27 @@ export async function publish(store: ObjectStore, name: string, body: PublishBod
     });
     return result!.doc;
   } catch (err) {
-    if (created.length) await store.delete(created);
+    await removeCreated(store, name, created);
     throw err;
   }
+}
+
+/**
+ * After a failed publish: deletes the tarballs it created, except any a concurrent publish of
+ * the same bytes committed meanwhile (it accepted ours as its own); one committed while the
+ * deletes ran is written back.
+ */
+async function removeCreated(store: ObjectStore, name: string, created: Array<{ version: string; manifest: VersionManifest; bytes: Uint8Array; sha512: ArrayBuffer }>): Promise<void> {
+  if (created.length === 0) return;
+  const committed = async () => (await store.readJson<Packument>(packumentObject(name)))?.doc.versions ?? {};
+  const isOurs = (versions: Record<string, VersionManifest>, p: (typeof created)[number]) => versions[p.version]?.dist.integrity === p.manifest.dist.integrity;
+  const key = (p: (typeof created)[number]) => tarballObject(name, tarballFile(name, p.version));
+  const before = await committed();
+  const doomed = created.filter((p) => !isOurs(before, p));
+  if (doomed.length === 0) return;
+  await store.delete(doomed.map(key));
+  const after = await committed();
+  for (const p of doomed) if (isOurs(after, p)) await store.createIfAbsent(key(p), p.bytes, "application/octet-stream", p.sha512);
 }
 
 function cannotRepublish(name: string, version: string): RegistryError {
@@ -228,6 +258,7 @@ export async function unpublishPackage(store: ObjectStore, name: string, rev: st
       time: { ...current.time, modified: now, unpublished: { time: now, versions: removed } },
     };
   });
+  await crashPoint("npm-unpublish-tombstoned");
   await store.delete(removed.map((v) => tarballObject(name, tarballFile(name, v))));
   return removed;
 }

@@ -4,6 +4,12 @@
 
 /** Blob bytes as uploaded (never copied afterwards). */
 export const dataObject = (uploadId: string) => `oci/data/${uploadId}`;
+/**
+ * Marker of an upload with an R2 multipart upload open (named after its data object): what
+ * `pkgedge_oci_open_uploads` counts. The UploadSession writes it and removes it when it ends.
+ */
+export const OPEN_UPLOADS_PREFIX = "oci/open-uploads/";
+export const openUploadObject = (dataKey: string) => `${OPEN_UPLOADS_PREFIX}${dataKey.slice(dataKey.lastIndexOf("/") + 1)}`;
 /** Link from a digest to the bytes: one per distinct blob, shared by every repository. */
 export const blobObject = (digest: string) => `oci/blobs/${digest}`;
 /** Link saying "this repository has this blob": what pulls read and deletes remove. */

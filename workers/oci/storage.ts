@@ -1,5 +1,6 @@
 // The OCI repository layout on the origin store: blobs by digest, manifests, tags, referrers and
 // the catalog. It speaks in digests and names, never in HTTP.
+import { crashPoint } from "../../shared/crash-point";
 import type { ObjectStore, ResolvedObject } from "../../shared/origin";
 import {
   CATALOG_PREFIX, blobObject, catalogObject, manifestObject, referrerObject, referrerPrefix,
@@ -28,15 +29,19 @@ export class RepositoryStore {
 
   /**
    * Makes uploaded bytes the blob `digest` of repository `name`. The first upload of a digest
-   * becomes the shared copy; a later identical upload is dropped in its favour.
+   * becomes the shared copy; a later identical upload is dropped in its favour. Idempotent: an
+   * interrupted commit of the same data object is completed by running it again.
    */
   async commitBlob(name: string, digest: string, dataKey: string): Promise<void> {
     let target = dataKey;
-    if (!(await this.store.link(blobObject(digest), dataKey, { digest, createOnly: true }))) {
+    if (await this.store.link(blobObject(digest), dataKey, { digest, createOnly: true })) {
+      await crashPoint("oci-blob-linked");
+    } else {
       const existing = await this.store.resolve(blobObject(digest));
       if (existing) {
         target = existing.key;
-        await this.store.delete(dataKey);
+        // Ours is a second copy, unless this is the commit of the shared copy run again.
+        if (existing.key !== dataKey) await this.store.delete(dataKey);
       } else {
         // The link was there but its data was not (a deleted data object): repoint it.
         await this.store.link(blobObject(digest), dataKey, { digest });
@@ -72,15 +77,25 @@ export class RepositoryStore {
   /** Stores a validated manifest, records it as a referrer of its subject, then moves the tag. */
   async putManifest(name: string, manifest: StoredManifest, tag?: string): Promise<void> {
     const key = manifestObject(name, manifest.digest);
-    await this.store.write(key, manifest.bytes, { contentType: manifest.mediaType, digest: manifest.digest });
+    await this.writeManifest(name, manifest);
+    if (tag) {
+      await this.store.link(tagObject(name, tag), key, { digest: manifest.digest });
+      // A DELETE of this manifest may have removed it after we wrote it without seeing our tag
+      // (it looks for tags again after deleting, so one linked earlier it removes itself). Then
+      // this PUT comes after that DELETE: write the manifest again, and the tag is never dangling.
+      if (!(await this.store.exists(key))) await this.writeManifest(name, manifest);
+    }
+    await this.store.write(catalogObject(name), "", { contentType: "text/plain", createOnly: true });
+  }
+
+  private async writeManifest(name: string, manifest: StoredManifest): Promise<void> {
+    await this.store.write(manifestObject(name, manifest.digest), manifest.bytes, { contentType: manifest.mediaType, digest: manifest.digest });
     if (manifest.subject && manifest.referrer) {
       await this.store.write(referrerObject(name, manifest.subject, manifest.digest), JSON.stringify(manifest.referrer), {
         contentType: "application/json",
         metadata: { subject: manifest.subject },
       });
     }
-    if (tag) await this.store.link(tagObject(name, tag), key, { digest: manifest.digest });
-    await this.store.write(catalogObject(name), "", { contentType: "text/plain", createOnly: true });
   }
 
   async tagDigest(name: string, tag: string): Promise<string | null> {
@@ -95,17 +110,31 @@ export class RepositoryStore {
 
   /** Deletes a manifest, every tag that points at it and its entry among its subject's referrers. */
   async deleteManifest(name: string, digest: string): Promise<{ tags: string[] } | null> {
-    const obj = await this.store.read(manifestObject(name, digest));
+    const key = manifestObject(name, digest);
+    const obj = await this.store.read(key);
     if (!obj) return null;
     const doc = await new Response(obj.body).json().catch(() => ({})) as { subject?: { digest?: string } };
-    const tags: string[] = [];
-    for (const tag of await this.allTags(name)) {
-      if ((await this.tagDigest(name, tag)) === digest) tags.push(tag);
-    }
-    const keys = [manifestObject(name, digest), ...tags.map((t) => tagObject(name, t))];
+    const tags = await this.tagsPointingAt(name, digest);
+    const keys = [key, ...tags.map((t) => tagObject(name, t))];
     if (typeof doc.subject?.digest === "string") keys.push(referrerObject(name, doc.subject.digest, digest));
     await this.store.delete(keys);
+    // A tag PUT racing us may have linked a tag after we listed them. Look again: unless that PUT
+    // has already written the manifest back (see putManifest), its tag goes too.
+    const late = (await this.tagsPointingAt(name, digest)).filter((t) => !tags.includes(t));
+    if (late.length > 0 && !(await this.store.exists(key))) {
+      await this.store.delete(late.map((t) => tagObject(name, t)));
+      tags.push(...late);
+    }
     return { tags };
+  }
+
+  /** Tags linked to `digest`, whether or not the manifest is still there. */
+  private async tagsPointingAt(name: string, digest: string): Promise<string[]> {
+    const tags: string[] = [];
+    for (const tag of await this.allTags(name)) {
+      if ((await this.store.recordedDigest(tagObject(name, tag))) === digest) tags.push(tag);
+    }
+    return tags;
   }
 
   async repositoryExists(name: string): Promise<boolean> {

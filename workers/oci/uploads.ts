@@ -1,13 +1,15 @@
 // Blob pushes (end-4a, end-4b, end-5, end-6, end-11, end-13 and cancel). Bytes stream into R2
 // through a BlobWriter that hashes as it goes; an UploadSession Durable Object keeps the state
 // between requests. The digest is checked before the blob becomes visible, and a blob is never
-// copied: its digest is linked to the object the upload wrote.
+// copied: its digest is linked to the object the upload wrote. A finish goes through the
+// session's prepare/finalize steps (durable-objects/upload-session.ts), so a crash at any
+// instant leaves a finish the session completes or rolls back, never a blob it could delete.
 import type { Context } from "hono";
 import { BlobWriter, newUpload, type UploadState } from "../../shared/origin";
 import { requireRepositoryAccess } from "./auth";
 import { authorizedRepository, objectStore, repositories } from "./context";
 import { ociError } from "./errors";
-import { dataObject } from "./keys";
+import { blobObject, dataObject } from "./keys";
 import { blobCacheKey } from "./objects";
 import { parseContentRange, parseDigest, parseRepositoryName, type Digest } from "./names";
 
@@ -22,10 +24,12 @@ const unknownUpload = (id: string) => ociError("BLOB_UPLOAD_UNKNOWN", `upload ${
 /** Takes the upload for this request, or answers as the spec asks when it cannot. */
 async function lease(c: Context, name: string, id: string) {
   const lease = await session(c, id).begin(name);
-  if (lease === "unknown") throw unknownUpload(id);
-  if (lease === "busy") throw ociError("BLOB_UPLOAD_INVALID", "another request is writing to this upload; send chunks one at a time", { status: "RANGE_NOT_SATISFIABLE" });
+  if (lease === "busy") throw busy();
+  if (lease === "unknown" || "resolved" in lease) throw unknownUpload(id);
   return lease;
 }
+
+const busy = () => ociError("BLOB_UPLOAD_INVALID", "another request is writing to this upload; send chunks one at a time", { status: "RANGE_NOT_SATISFIABLE" });
 
 function uploadId(c: Context): string {
   const id = c.req.param("id") ?? "";
@@ -47,14 +51,42 @@ function created(c: Context, name: string, digest: string): Response {
   return c.body(null, 201, { location: `/v2/${name}/blobs/${digest}`, "docker-content-digest": digest });
 }
 
-/** Finishes a writer: verify the digest, then link it in; on mismatch nothing remains. */
+const digestInvalid = (actual: string, digest: Digest) =>
+  ociError("DIGEST_INVALID", `content digest ${actual} does not match ${digest.digest}`, { detail: { expected: digest.digest, actual } });
+
+/** Finishes a sessionless writer (a small monolithic upload): verify the digest, then link it in. */
 async function complete(c: Context, name: string, writer: BlobWriter, state: UploadState, digest: Digest): Promise<void> {
   const result = await writer.finish(digest.hex, "application/octet-stream");
-  if (!result.ok) {
-    throw ociError("DIGEST_INVALID", `content digest ${result.digest} does not match ${digest.digest}`, { detail: { expected: digest.digest, actual: result.digest } });
-  }
+  if (!result.ok) throw digestInvalid(result.digest, digest);
   await repositories(c).commitBlob(name, digest.digest, state.key);
   // A pull (or a client's existence check) before the push may be remembered as not found.
+  await c.get("tiers").forgetNotFound([blobCacheKey(name, digest.digest)]);
+}
+
+/**
+ * Finishes an upload its session holds: the session records the digest (prepare), the data
+ * object is completed, and the session links it and closes (finalize). On a mismatch or an
+ * error the session rolls the upload back; nothing partial remains.
+ */
+async function completeLeased(c: Context, name: string, id: string, leaseId: string, writer: BlobWriter, state: UploadState, digest: Digest): Promise<void> {
+  const stub = session(c, id);
+  try {
+    if (writer.digest() !== digest.digest) throw digestInvalid(writer.digest(), digest);
+    if (!(await stub.prepare(leaseId, digest.digest, state))) throw unknownUpload(id);
+    await writer.finish(digest.hex, "application/octet-stream");
+  } catch (err) {
+    await stub.discard(name, leaseId).catch(() => {});
+    throw err;
+  }
+  if (!(await stub.finalize(leaseId))) {
+    // The session was resolved without us (this request outlived its finish lease): if it
+    // completed the commit the blob is there; if it rolled back, what we just wrote is unlinked.
+    if (!(await repositories(c).blob(name, digest.digest))) {
+      const linked = await objectStore(c).resolve(blobObject(digest.digest));
+      if (linked?.key !== state.key) await objectStore(c).delete(state.key);
+      throw unknownUpload(id);
+    }
+  }
   await c.get("tiers").forgetNotFound([blobCacheKey(name, digest.digest)]);
 }
 
@@ -83,15 +115,25 @@ export async function startUpload(c: Context): Promise<Response> {
   const id = crypto.randomUUID();
   const digestParam = c.req.query("digest");
   if (digestParam !== undefined) {
-    // end-4b: the whole blob in this one request.
+    // end-4b: the whole blob in this one request. Small blobs need no session; one large enough
+    // for a multipart upload opens one the moment R2 creates it, so a crash leaves nothing the
+    // alarm cannot find.
     const digest = parseDigest(digestParam);
     const state = newUpload(dataObject(id));
-    const writer = await BlobWriter.resume(objectStore(c), state);
+    let leaseId: string | undefined;
+    const ttl = c.get("config").ociUploadTtlSeconds;
+    const writer = await BlobWriter.resume(objectStore(c), state, {
+      multipartStarted: async (multipartId) => {
+        leaseId = await session(c, id).openLeased(name, { ...state, multipartId }, ttl);
+      },
+    });
     try {
       const appended = await writer.append(c.req.raw.body, { persist: false });
-      await complete(c, name, writer, appended, digest);
+      if (leaseId) await completeLeased(c, name, id, leaseId, writer, appended, digest);
+      else await complete(c, name, writer, appended, digest);
     } catch (err) {
-      await BlobWriter.discard(objectStore(c), state).catch(() => {});
+      if (leaseId) await session(c, id).discard(name, leaseId).catch(() => {});
+      else await BlobWriter.discard(objectStore(c), state).catch(() => {});
       throw err;
     }
     return created(c, name, digest.digest);
@@ -126,7 +168,7 @@ export async function appendChunk(c: Context): Promise<Response> {
   }
   let state: UploadState;
   try {
-    const writer = await BlobWriter.resume(objectStore(c), leased);
+    const writer = await BlobWriter.resume(objectStore(c), leased, { multipartStarted: (multipartId) => recordMultipart(stub, leaseId, id, multipartId) });
     state = await writer.append(c.req.raw.body, { persist: true });
   } catch (err) {
     // A chunk that broke off half-way leaves parts nobody can account for: start over.
@@ -147,17 +189,30 @@ export async function finishUpload(c: Context): Promise<Response> {
   const id = uploadId(c);
   const digest = parseDigest(c.req.query("digest"));
   const stub = session(c, id);
-  const { id: leaseId, state: leased } = await lease(c, name, id);
+  const taken = await stub.begin(name);
+  if (taken === "unknown") throw unknownUpload(id);
+  if (taken === "busy") throw busy();
+  if ("resolved" in taken) {
+    // A retry of a finish that a crash interrupted: the session just completed it or rolled it back.
+    if (taken.resolved === "committed" && taken.digest === digest.digest) return created(c, name, digest.digest);
+    throw unknownUpload(id);
+  }
+  const { id: leaseId, state: leased } = taken;
+  let state: UploadState;
+  let writer: BlobWriter;
   try {
-    const writer = await BlobWriter.resume(objectStore(c), leased);
-    const state = await writer.append(c.req.raw.body, { persist: false });
-    await complete(c, name, writer, state, digest);
+    writer = await BlobWriter.resume(objectStore(c), leased, { multipartStarted: (multipartId) => recordMultipart(stub, leaseId, id, multipartId) });
+    state = await writer.append(c.req.raw.body, { persist: false });
   } catch (err) {
-    await stub.discard(name).catch(() => {});
+    await stub.discard(name, leaseId).catch(() => {});
     throw err;
   }
-  await stub.close(leaseId);
+  await completeLeased(c, name, id, leaseId, writer, state, digest);
   return created(c, name, digest.digest);
+}
+
+async function recordMultipart(stub: ReturnType<typeof session>, leaseId: string, id: string, multipartId: string): Promise<void> {
+  if (!(await stub.recordMultipart(leaseId, multipartId))) throw unknownUpload(id);
 }
 
 /** GET: how much of the upload has arrived (end-13). */
@@ -173,6 +228,8 @@ export async function uploadStatus(c: Context): Promise<Response> {
 export async function cancelUpload(c: Context): Promise<Response> {
   const name = authorizedRepository(c, "push");
   const id = uploadId(c);
-  if (!(await session(c, id).discard(name))) throw unknownUpload(id);
+  const discarded = await session(c, id).discard(name);
+  if (discarded === "busy") throw busy();
+  if (!discarded) throw unknownUpload(id);
   return c.body(null, 204);
 }

@@ -17,10 +17,16 @@ async function sha256(bytes: ArrayBuffer | Uint8Array): Promise<string> {
   return [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** Seeds a package straight into the origin (R2): these tests are about the tiers, not publish. */
+/**
+ * Seeds a package straight into the origin (R2): these tests are about the tiers, not publish.
+ * The packument names the version, as a tarball is served only while it does.
+ */
 async function seedTarball(name: string, version: string, bytes: Uint8Array): Promise<string> {
   const file = `${name}-${version}.tgz`;
   await env.BLOBS.put(`npm/${name}/-/${file}`, bytes, { httpMetadata: { contentType: "application/octet-stream" } });
+  const manifest = { name, version, dist: { integrity: "", shasum: "", tarball: `/npm/${name}/-/${file}` } };
+  const packument = { _id: name, name, _rev: "1-seed", "dist-tags": { latest: version }, versions: { [version]: manifest }, time: { created: "", modified: "", [version]: "" } };
+  await env.BLOBS.put(`npm/${name}/packument.json`, JSON.stringify(packument), { httpMetadata: { contentType: "application/json" } });
   return `${BASE}/npm/${name}/-/${file}`;
 }
 
