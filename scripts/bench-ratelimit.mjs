@@ -61,7 +61,7 @@ async function measureReads() {
   const targets = [];
   for (const mode of MODES) {
     const t = await startPkgedge({ log, vars: mode.vars });
-    await t.publishVersions(syntheticVersions("rl-bench", 10, { depCount: 5 }));
+    await t.publishVersions(await syntheticVersions("rl-bench", 10, { depCount: 5 }));
     const url = `${t.registry}rl-bench`;
     const headers = { authorization: `Bearer ${t.token}`, accept: ACCEPT_ABBREVIATED };
     const warm = await warmUntil({ url, headers, headerName: "x-pkgedge-cache", want: "L1-HIT" });

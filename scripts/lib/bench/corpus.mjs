@@ -110,7 +110,7 @@ export async function loadCorpus({ dir, top, refresh = false, log = () => {} }) 
   }
   for (const p of index.packages) {
     p.tgz = readFileSync(join(tarDir, p.file));
-    const pkg = readPackageJson(p.tgz);
+    const pkg = await readPackageJson(p.tgz);
     if (pkg.name !== p.name || pkg.version !== p.version) {
       throw new Error(`${p.file} holds ${pkg.name}@${pkg.version}, expected ${p.name}@${p.version}`);
     }

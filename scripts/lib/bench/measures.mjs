@@ -37,8 +37,8 @@ async function getJson(url, headers) {
  * 1 MB tarball, at fixed concurrency for a fixed time, after warming.
  */
 export async function measureLoad(targets, opts, log) {
-  const meta = syntheticVersions("bench-packument", opts.packumentVersions, { depCount: 10 });
-  const big = bigTarballPackage("bench-tarball-1mb");
+  const meta = await syntheticVersions("bench-packument", opts.packumentVersions, { depCount: 10 });
+  const big = await bigTarballPackage("bench-tarball-1mb");
   const cases = {};
   const urls = {};
   const ready = [];
@@ -177,7 +177,7 @@ function burstSummary(results) {
  */
 export async function measureLargePackument(targets, opts, log) {
   const name = "bench-large-packument";
-  const entries = syntheticVersions(name, opts.largeVersions, { depCount: 20 });
+  const entries = await syntheticVersions(name, opts.largeVersions, { depCount: 20 });
   const out = { versions: entries.length, clients: opts.clients, seed: {}, bursts: {} };
   const ready = [];
   for (const t of targets) {
@@ -216,7 +216,7 @@ export async function measurePublish(targets, opts, log) {
     try {
       for (let i = 0; i < opts.publishes; i++) {
         const manifest = { name: `bench-small-${stamp}-${i}`, version: "1.0.0", description: "small package", main: "index.js", license: "MIT" };
-        const [r] = await t.publishVersions([{ manifest, tgz: smallTarball(manifest) }], 1);
+        const [r] = await t.publishVersions([{ manifest, tgz: await smallTarball(manifest) }], 1);
         latencies.push(r.ms);
         statuses[r.status] = (statuses[r.status] ?? 0) + 1;
       }

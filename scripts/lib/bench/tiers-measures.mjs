@@ -23,7 +23,7 @@ const manifestOf = (name, version, deps = {}) => ({ name, version, description: 
 
 async function publish(server, token, manifests) {
   for (const m of manifests) {
-    const doc = buildPublishDoc(server.registry, [{ manifest: m, tgz: smallTarball(m) }]);
+    const doc = buildPublishDoc(server.registry, [{ manifest: m, tgz: await smallTarball(m) }]);
     await publishOrThrow("pkgedge", server.registry, token, doc);
   }
 }
@@ -150,7 +150,7 @@ export async function measurePropagation(server, { adminToken, regions, count, l
     await publish(server, adminToken, [manifestOf(name, "1.0.0")]);
     for (let k = 0; k < 2; k++) for (const region of regions) await timedGet(packumentUrl(server, name), { region, accept: ACCEPT_FULL });
     await sleep(300);
-    const doc = buildPublishDoc(server.registry, [{ manifest: manifestOf(name, "1.1.0"), tgz: smallTarball(manifestOf(name, "1.1.0")) }]);
+    const doc = buildPublishDoc(server.registry, [{ manifest: manifestOf(name, "1.1.0"), tgz: await smallTarball(manifestOf(name, "1.1.0")) }]);
     const t0 = process.hrtime.bigint();
     const put = await fetch(`${server.registry}${escapeName(name)}`, {
       method: "PUT",
@@ -222,12 +222,12 @@ async function herd(url, headers, clients, healthUrl) {
  * origin reads from the shields' counters before and after, and how long the herd took.
  */
 export async function measureHerd(server, { adminToken, region, clients, log }) {
-  const big = bigTarballPackage("tb-herd-tarball", 64 * 1024);
+  const big = await bigTarballPackage("tb-herd-tarball", 64 * 1024);
   await publishOrThrow("pkgedge", server.registry, adminToken, buildPublishDoc(server.registry, [big]));
-  const docEntries = Array.from({ length: 50 }, (_, i) => {
+  const docEntries = await Promise.all(Array.from({ length: 50 }, async (_, i) => {
     const m = richManifest("tb-herd-packument", `1.${Math.floor(i / 10)}.${i % 10}`, { depCount: 0 });
-    return { manifest: m, tgz: smallTarball(m) };
-  });
+    return { manifest: m, tgz: await smallTarball(m) };
+  }));
   await publishOrThrow("pkgedge", server.registry, adminToken, buildPublishDoc(server.registry, docEntries));
   const out = {};
   for (const [kind, url, accept] of [
