@@ -62,25 +62,3 @@ function install() {
     }
   });
 }
-
-/**
- * Stops a server started as its own process group (spawn with `detached: true`): SIGTERM to the
- * group, SIGKILL if it is still there after `graceMs`; resolves once it has exited.
- */
-export async function stopProcessGroup(child, hasExited, graceMs = 5000) {
-  if (hasExited()) return;
-  try {
-    process.kill(-child.pid, "SIGTERM");
-  } catch {
-    child.kill("SIGTERM");
-  }
-  const killer = setTimeout(() => {
-    try {
-      process.kill(-child.pid, "SIGKILL");
-    } catch {
-      // gone
-    }
-  }, graceMs);
-  await new Promise((r) => (hasExited() ? r() : child.once("exit", r)));
-  clearTimeout(killer);
-}

@@ -4,8 +4,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cleanEnv, freePort } from "../dev-server.mjs";
-import { stopProcessGroup } from "./cleanup.mjs";
+import { cleanEnv, freePort, stopProcessGroup } from "../dev-server.mjs";
 
 export const DOCKER_REGISTRY_BIN = "/usr/bin/docker-registry";
 

@@ -114,6 +114,11 @@ export function machineNotes(results) {
     notes.push(`machine: ${Math.round(bg * 100)}% of CPU busy with other work before start${bg > 0.15 ? " (NOISY: rerun on an idle machine)" : ""}; ` +
       `sha256(64 MiB) ${results.machine.sha256_64MiB_ms} ms; total run ${results.totalSeconds} s`);
   }
+  const load = results.loadavg ?? {};
+  if (load.start) {
+    const steps = Object.entries(load).filter(([k]) => k !== "start" && k !== "end").map(([k, v]) => `${k} ${v.before1m}->${v.after1m}`);
+    notes.push(`load average (1/5/15 min): ${load.start.join(" ")} at start, ${load.end?.join(" ") ?? "?"} at end${steps.length ? `; 1 min before->after each measure: ${steps.join(", ")}` : ""}`);
+  }
   const other = Object.entries(results.otherWorkCpuDuring ?? {}).filter(([, v]) => v !== null);
   if (other.length) {
     const noisy = other.some(([, v]) => v > 0.1);

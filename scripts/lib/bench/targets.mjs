@@ -97,6 +97,19 @@ export async function startPkgedge({ log, vars = {} }) {
   return target;
 }
 
+/** Records whether wrangler dev reloaded the Worker mid-run, and the Worker's own metrics at the end. */
+export async function recordPkgedgeRun(pk, results, log) {
+  if (pk.sourcesChanged()) {
+    results.pkgedgeReloadedDuringRun = true;
+    log("warning: the Worker's sources changed during the run, so wrangler dev reloaded it mid-run: numbers mix code versions");
+  }
+  try {
+    results.pkgedgeMetrics = await pk.metrics();
+  } catch (err) {
+    results.pkgedgeMetrics = { error: err.message };
+  }
+}
+
 /** Starts Verdaccio with an empty temp storage and makes a user token. */
 export async function startVerdaccioTarget({ dir, log }) {
   const tmp = mkdtempSync(join(tmpdir(), "pkgedge-bench-verdaccio-"));

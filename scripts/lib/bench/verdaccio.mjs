@@ -2,8 +2,8 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cleanEnv, freePort, projectRoot } from "../dev-server.mjs";
-import { killOnExit, stopProcessGroup } from "./cleanup.mjs";
+import { cleanEnv, freePort, projectRoot, stopProcessGroup } from "../dev-server.mjs";
+import { killOnExit } from "./cleanup.mjs";
 
 const MIN_VERSION = [6, 10];
 
