@@ -87,9 +87,18 @@ function envFileText(vars) {
   }).join("");
 }
 
-// Temp dirs (env files with secrets, fresh state) still to remove if this process exits first.
+// What to undo if this process exits before stop() ran (an uncaught error, a second Ctrl-C):
+// temp dirs (env files with secrets, fresh state) and the process groups of detached servers.
 const tempDirs = new Set();
+const liveGroups = new Set();
 process.once("exit", () => {
+  for (const pid of liveGroups) {
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -186,6 +195,8 @@ export async function startWrangler({
     resolve(exitCode);
   }));
   const hasExited = () => exitCode !== null;
+  if (!interactive) liveGroups.add(child.pid);
+  exited.then(() => liveGroups.delete(child.pid));
   const stop = async () => {
     if (interactive) {
       if (!hasExited()) child.kill("SIGTERM");
@@ -212,12 +223,18 @@ export async function startWrangler({
       await stop();
       throw new Error(`wrangler dev did not become healthy in ${timeoutMs} ms:\n${output.slice(-4000)}`);
     }
+    // A hung connection must not outlive timeoutMs: each try gets 2 s (a timer of our own, which
+    // keeps the process alive until it fires).
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), 2000);
     try {
-      const res = await fetch(`${url}${healthPath}`, { signal: AbortSignal.timeout(2000) }); // a hung connection must not outlive timeoutMs
+      const res = await fetch(`${url}${healthPath}`, { signal: abort.signal });
       await res.arrayBuffer();
       if (res.ok) break;
     } catch {
       // not listening yet
+    } finally {
+      clearTimeout(timer);
     }
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -23,8 +23,9 @@ function atLeast(version, [major, minor]) {
 /**
  * Installs Verdaccio 6 next to its own Node 22 in `dir` unless it is already there. npm runs
  * with the project's Node 22 first on PATH: under the machine's Node 20 npm would settle for an
- * older Verdaccio. The override works around a dependency asking for a `node-fetch@cjs` tag the
- * registry here does not serve (see shared/toolchain.md).
+ * older Verdaccio (6.8). The override is there because verdaccio-audit asks for the
+ * `node-fetch@cjs` dist-tag, and a registry mirror that serves only `latest` (as the one on
+ * these machines does) cannot resolve it.
  */
 export function ensureVerdaccio(dir, log = () => {}) {
   const have = installedVersion(dir);
