@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { benchmark, number, text } from "./lib/bench/cli.mjs";
-import { killOnExit, onCleanup } from "./lib/bench/cleanup.mjs";
+import { onCleanup } from "./lib/bench/cleanup.mjs";
 import { startDockerRegistry } from "./lib/bench/docker-registry.mjs";
 import { buildBenchImage } from "./lib/bench/oci-image.mjs";
 import { measureCopies, measureReads, seedTargets } from "./lib/bench/oci-measures.mjs";
@@ -66,7 +66,6 @@ await run(async ({ results, step }) => {
   }
   if (wanted.includes("docker-registry")) {
     const server = await startDockerRegistry();
-    killOnExit(server.pid);
     onCleanup(() => server.stop());
     log(`docker-registry ${server.version} on ${server.url}`);
     targets.push({ name: "docker-registry", url: server.url, host: server.host, version: server.version, cacheHeader: null, pushCreds: undefined, pullCreds: undefined });

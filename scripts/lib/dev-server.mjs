@@ -125,6 +125,66 @@ export async function stopProcessGroup(child, hasExited, graceMs = 5000) {
 }
 
 /**
+ * Starts a server and resolves once GET `healthUrl` answers 2xx; rejects with the tail of its
+ * output when it exits first, when `fails(output)` gives a reason, or after `timeoutMs`. It runs
+ * in its own process group with its output collected (and is killed if this process exits
+ * first), unless `interactive`: then it shares the terminal, as `npm run dev` does.
+ * Returns { child, pid, output(), exited (a promise of the exit code), stop() }.
+ */
+export async function startServer({ name, command, args, cwd, env, healthUrl, timeoutMs = 60_000, interactive = false, log = false, fails = () => null, graceMs = 5000 }) {
+  const child = spawn(command, args, { cwd, env, stdio: interactive ? "inherit" : ["ignore", "pipe", "pipe"], detached: !interactive });
+  let output = "";
+  const collect = (chunk) => {
+    output += chunk.toString();
+    if (output.length > 200_000) output = output.slice(-100_000);
+    if (log) process.stderr.write(chunk);
+  };
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
+  let exitCode = null;
+  const exited = new Promise((resolve) => child.once("exit", (code, signal) => {
+    exitCode = code ?? (signal ? 128 : 1);
+    liveGroups.delete(child.pid);
+    resolve(exitCode);
+  }));
+  const hasExited = () => exitCode !== null;
+  if (interactive) {
+    // The terminal's Ctrl-C reaches the server too; this process stays until it has exited.
+    for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => child.kill(sig));
+  } else {
+    liveGroups.add(child.pid);
+  }
+  const stop = async () => {
+    if (!interactive) return stopProcessGroup(child, hasExited, graceMs);
+    if (!hasExited()) child.kill("SIGTERM");
+    await exited;
+  };
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const failure = hasExited() ? `exited early (${exitCode})` : fails(output) ?? (Date.now() > deadline ? `did not answer ${healthUrl} in ${timeoutMs} ms` : null);
+    if (failure) {
+      await stop();
+      throw new Error(`${name} ${failure}:\n${output.slice(-4000)}`);
+    }
+    // A hung connection must not outlive timeoutMs: each try gets 2 s (a timer of our own, which
+    // keeps the process alive until it fires).
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), 2000);
+    try {
+      const res = await fetch(healthUrl, { signal: abort.signal });
+      await res.arrayBuffer();
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    } finally {
+      clearTimeout(timer);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { child, pid: child.pid, output: () => output, exited, stop };
+}
+
+/**
  * Starts `wrangler dev` and resolves once `healthPath` answers 200; rejects when wrangler exits,
  * cannot build the Worker, or is not healthy within `timeoutMs`.
  * - `args`: wrangler arguments; each option in them wins over the launcher's default for it.
@@ -133,9 +193,8 @@ export async function stopProcessGroup(child, hasExited, graceMs = 5000) {
  *   `.dev.vars`: `envFiles` are loaded first (in order), then `vars`, which win.
  * - `persistTo`: "fresh" (a new temp dir, removed by stop()), a dir to keep, or null for
  *   wrangler's own `.wrangler/state`.
- * - `interactive`: wrangler keeps the terminal (its key shortcuts and logs; `npm run dev`);
- *   otherwise it runs in its own process group and its output is collected for output().
- * Returns { url, port, persistDir, child, output(), stop(), exited } (exited: exit code promise).
+ * - `interactive`: wrangler keeps the terminal (its key shortcuts and logs; `npm run dev`).
+ * Returns startServer's handle plus { url, port, persistDir }.
  */
 export async function startWrangler({
   args = [],
@@ -158,6 +217,10 @@ export async function startWrangler({
   if (!user.given.has("port")) defaults.push("--port", listenPort);
   const temp = mkdtempSync(join(tmpdir(), "pkgedge-wrangler-"));
   tempDirs.add(temp);
+  const removeTemp = () => {
+    rmSync(temp, { recursive: true, force: true });
+    tempDirs.delete(temp);
+  };
   const persistDir = persistTo === "fresh" ? join(temp, "state") : persistTo;
   if (persistDir && !user.given.has("persist-to")) defaults.push("--persist-to", persistDir);
   if (!interactive) {
@@ -171,74 +234,32 @@ export async function startWrangler({
     writeFileSync(file, envFileText(vars), { mode: 0o600 });
     files.push(...envFiles, file);
   }
-  const child = spawn(join(binDir, "wrangler"), ["dev", ...defaults, ...args, ...files.flatMap((f) => ["--env-file", f])], {
-    cwd,
-    env: cleanEnv({ PATH: `${binDir}:${process.env.PATH}`, WRANGLER_SEND_METRICS: "false", ...(interactive ? {} : { CI: "true", NO_COLOR: "1" }) }),
-    stdio: interactive ? "inherit" : ["ignore", "pipe", "pipe"],
-    detached: !interactive,
-  });
-  if (interactive) {
-    // The terminal's Ctrl-C reaches wrangler too; this process stays until wrangler has exited.
-    for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => child.kill(sig));
-  }
-  let output = "";
-  const collect = (chunk) => {
-    output += chunk.toString();
-    if (output.length > 200_000) output = output.slice(-100_000);
-    if (log) process.stderr.write(chunk);
-  };
-  child.stdout?.on("data", collect);
-  child.stderr?.on("data", collect);
-  let exitCode = null;
-  const exited = new Promise((resolve) => child.once("exit", (code, signal) => {
-    exitCode = code ?? (signal ? 128 : 1);
-    resolve(exitCode);
-  }));
-  const hasExited = () => exitCode !== null;
-  if (!interactive) liveGroups.add(child.pid);
-  exited.then(() => liveGroups.delete(child.pid));
-  const stop = async () => {
-    if (interactive) {
-      if (!hasExited()) child.kill("SIGTERM");
-      await exited;
-    } else {
-      await stopProcessGroup(child, hasExited, 10_000);
-    }
-    rmSync(temp, { recursive: true, force: true });
-    tempDirs.delete(temp);
-  };
   const host = listenIp === "0.0.0.0" ? "127.0.0.1" : listenIp === "::" ? "[::1]" : listenIp.includes(":") ? `[${listenIp}]` : listenIp;
   const url = `http://${host}:${listenPort}`;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (hasExited()) {
-      await stop();
-      throw new Error(`wrangler dev exited early (${exitCode}):\n${output.slice(-4000)}`);
-    }
-    if (/Build failed/.test(output)) {
-      await stop();
-      throw new Error(`wrangler dev could not build the Worker in ${cwd}:\n${output.slice(-2500)}`);
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`wrangler dev did not become healthy in ${timeoutMs} ms:\n${output.slice(-4000)}`);
-    }
-    // A hung connection must not outlive timeoutMs: each try gets 2 s (a timer of our own, which
-    // keeps the process alive until it fires).
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), 2000);
-    try {
-      const res = await fetch(`${url}${healthPath}`, { signal: abort.signal });
-      await res.arrayBuffer();
-      if (res.ok) break;
-    } catch {
-      // not listening yet
-    } finally {
-      clearTimeout(timer);
-    }
-    await new Promise((r) => setTimeout(r, 250));
+  let server;
+  try {
+    server = await startServer({
+      name: "wrangler dev",
+      command: join(binDir, "wrangler"),
+      args: ["dev", ...defaults, ...args, ...files.flatMap((f) => ["--env-file", f])],
+      cwd,
+      env: cleanEnv({ PATH: `${binDir}:${process.env.PATH}`, WRANGLER_SEND_METRICS: "false", ...(interactive ? {} : { CI: "true", NO_COLOR: "1" }) }),
+      healthUrl: `${url}${healthPath}`,
+      timeoutMs,
+      interactive,
+      log,
+      graceMs: 10_000,
+      fails: (output) => (/Build failed/.test(output) ? `could not build the Worker in ${cwd}` : null),
+    });
+  } catch (err) {
+    removeTemp();
+    throw err;
   }
-  return { url, port: Number(listenPort), persistDir, child, output: () => output, stop, exited };
+  const stop = async () => {
+    await server.stop();
+    removeTemp();
+  };
+  return { ...server, url, port: Number(listenPort), persistDir, stop };
 }
 
 /**

@@ -1,9 +1,8 @@
 // Installs (once), configures and runs Verdaccio on loopback as the peer registry for benchmarks.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cleanEnv, freePort, projectRoot, stopProcessGroup } from "../dev-server.mjs";
-import { killOnExit } from "./cleanup.mjs";
+import { cleanEnv, freePort, projectRoot, startServer } from "../dev-server.mjs";
 
 const MIN_VERSION = [6, 10];
 
@@ -85,65 +84,27 @@ export async function startVerdaccio({ dir, storageDir, workDir, timeoutMs = 60_
   const bin = join(dir, "node_modules", "verdaccio", "bin", "verdaccio");
   const url = `http://127.0.0.1:${port}`;
 
-  let child = null;
-  let exited = true;
-  let output = "";
-  let dropKill = () => {};
-
-  async function start() {
-    output = "";
-    child = spawn(node, [bin, "--config", configPath], {
-      cwd: workDir,
-      env: cleanEnv({ NODE_ENV: "production" }),
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
-    });
-    exited = false;
-    dropKill = killOnExit(child.pid);
-    const collect = (c) => {
-      output += c.toString();
-      if (output.length > 200_000) output = output.slice(-100_000);
-    };
-    child.stdout.on("data", collect);
-    child.stderr.on("data", collect);
-    child.on("exit", () => {
-      exited = true;
-      dropKill();
-    });
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (exited) throw new Error(`verdaccio exited early:\n${output}`);
-      if (Date.now() > deadline) {
-        await stop();
-        throw new Error(`verdaccio did not answer in ${timeoutMs} ms:\n${output}`);
-      }
-      try {
-        const res = await fetch(`${url}/-/ping`, { signal: AbortSignal.timeout(2000) });
-        if (res.ok) return;
-      } catch {
-        // not up yet
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-
-  async function stop() {
-    if (!child || exited) return;
-    await stopProcessGroup(child, () => exited);
-  }
-
-  await start();
+  const start = () => startServer({
+    name: "verdaccio",
+    command: node,
+    args: [bin, "--config", configPath],
+    cwd: workDir,
+    env: cleanEnv({ NODE_ENV: "production" }),
+    healthUrl: `${url}/-/ping`,
+    timeoutMs,
+  });
+  let server = await start();
   return {
     url,
     port,
     storageDir,
     version: installedVersion(dir),
-    output: () => output,
-    stop,
+    output: () => server.output(),
+    stop: () => server.stop(),
     /** Stops and starts the same server (same port, config and storage). */
     async restart() {
-      await stop();
-      await start();
+      await server.stop();
+      server = await start();
     },
   };
 }
