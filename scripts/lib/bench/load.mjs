@@ -10,7 +10,7 @@ function assertLoopback(url) {
 }
 
 /** One GET that reads the whole body; resolves { status, bytes, ms, header } or rejects. */
-function getOnce(url, { agent, headers, headerName, timeoutMs }) {
+export function getOnce(url, { agent, headers, headerName, timeoutMs }) {
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
     const req = http.get(url, { agent, headers }, (res) => {

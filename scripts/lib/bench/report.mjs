@@ -1,14 +1,10 @@
 // Turns the npm benchmark's results into the printed table (pkgedge | verdaccio | ratio) and goals.
-import { formatBytes, formatNumber, formatRatio, markdownTable } from "./stats.mjs";
+import { comparisonRow, formatBytes, markdownTable } from "./stats.mjs";
 
 const P = "pkgedge";
 const V = "verdaccio";
 
-/** One table row from a pair of numbers; `better` is "higher" or "lower" (or null: no ratio). */
-function row(measure, a, b, better, fmt = formatNumber) {
-  const cell = (v) => (v === undefined ? "-" : typeof v === "string" ? v : fmt(v));
-  return [measure, cell(a), cell(b), better ? formatRatio(a, b, better) : "-"];
-}
+const row = (measure, a, b, better) => comparisonRow(measure, a, b, better, [P, V]);
 
 function loadRows(load) {
   const rows = [];

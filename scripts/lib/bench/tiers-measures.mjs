@@ -1,6 +1,7 @@
 // The tiers benchmark's measures: latency by tier (origin, regional shield, edge L1, predictively
 // cached), invalidation convergence per region, and a herd of concurrent cold requests.
 import http from "node:http";
+import { getOnce } from "./load.mjs";
 import { ACCEPT_ABBREVIATED, ACCEPT_FULL } from "./measures.mjs";
 import { buildPublishDoc, escapeName, publishOrThrow } from "./npm-publish.mjs";
 import { bigTarballPackage, richManifest, smallTarball } from "./synthetic.mjs";
@@ -182,21 +183,8 @@ export async function measurePropagation(server, { adminToken, regions, count, l
   return { runs, byRegion };
 }
 
-function get(url, agent, headers) {
-  return new Promise((resolve) => {
-    const start = process.hrtime.bigint();
-    const req = http.get(url, { agent, headers }, (res) => {
-      let bytes = 0;
-      res.on("data", (c) => {
-        bytes += c.length;
-      });
-      res.on("end", () => resolve({ status: res.statusCode, bytes, ms: msSince(start), header: res.headers["x-pkgedge-cache"] ?? null }));
-      res.on("error", (err) => resolve({ error: err.code ?? err.message }));
-    });
-    req.setTimeout(120_000, () => req.destroy(new Error("timeout after 120 s")));
-    req.on("error", (err) => resolve({ error: err.code ?? err.message }));
-  });
-}
+/** One GET on `agent`; errors come back as { error } so a herd always completes. */
+const get = (url, agent, headers) => getOnce(url, { agent, headers, headerName: "x-pkgedge-cache", timeoutMs: 120_000 }).catch((err) => ({ error: err.code ?? err.message }));
 
 /**
  * `clients` GETs at once, each on its own connection opened beforehand (one /_/health each):

@@ -2,9 +2,10 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import semver from "semver";
 import { cleanEnv, freePort, projectRoot, startServer } from "../dev-server.mjs";
 
-const MIN_VERSION = [6, 10];
+const MIN_VERSION = "6.10.0";
 
 function installedVersion(dir) {
   try {
@@ -12,11 +13,6 @@ function installedVersion(dir) {
   } catch {
     return null;
   }
-}
-
-function atLeast(version, [major, minor]) {
-  const [a, b] = version.split(".").map(Number);
-  return a > major || (a === major && b >= minor);
 }
 
 /**
@@ -28,7 +24,7 @@ function atLeast(version, [major, minor]) {
  */
 export function ensureVerdaccio(dir, log = () => {}) {
   const have = installedVersion(dir);
-  if (have && atLeast(have, MIN_VERSION) && existsSync(join(dir, "node_modules", ".bin", "node"))) return have;
+  if (have && semver.gte(have, MIN_VERSION) && existsSync(join(dir, "node_modules", ".bin", "node"))) return have;
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "package.json"), JSON.stringify({
     name: "pkgedge-bench-verdaccio",
@@ -47,7 +43,7 @@ export function ensureVerdaccio(dir, log = () => {}) {
   });
   if (r.status !== 0) throw new Error(`npm install verdaccio failed (${r.status ?? r.signal}):\n${r.stderr}\n${r.stdout}`);
   const now = installedVersion(dir);
-  if (!now || !atLeast(now, MIN_VERSION)) throw new Error(`Verdaccio ${now} installed; need >= ${MIN_VERSION.join(".")}`);
+  if (!now || !semver.gte(now, MIN_VERSION)) throw new Error(`Verdaccio ${now} installed; need >= ${MIN_VERSION}`);
   return now;
 }
 
