@@ -3,49 +3,40 @@
 // coordinator), on three `wrangler dev` instances measured in alternating rounds; then the
 // RateLimiter Durable Object's own decisions per second, driven over RPC by a small Worker.
 // Prints a table and writes bench-results/ratelimit.json. All traffic stays on 127.0.0.1.
-//
-//   node_modules/.bin/node scripts/bench-ratelimit.mjs [--duration=5] [--rounds=3]
-//     [--concurrency=32] [--decisions=20000] [--only=reads,coordinator]
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+// `node_modules/.bin/node scripts/bench-ratelimit.mjs --help` lists the options.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
-import { cleanEnv, freePort, projectRoot } from "./lib/dev-server.mjs";
-import { onCleanup, runCleanup } from "./lib/bench/cleanup.mjs";
+import { projectRoot, startWrangler } from "./lib/dev-server.mjs";
+import { benchmark, number } from "./lib/bench/cli.mjs";
+import { onCleanup } from "./lib/bench/cleanup.mjs";
 import { runLoad, warmUntil } from "./lib/bench/load.mjs";
 import { ACCEPT_ABBREVIATED } from "./lib/bench/measures.mjs";
+import { machineNotes } from "./lib/bench/report.mjs";
 import { markdownTable, round } from "./lib/bench/stats.mjs";
 import { syntheticVersions } from "./lib/bench/synthetic.mjs";
 import { startPkgedge } from "./lib/bench/targets.mjs";
 
-const { values: args } = parseArgs({
+const { args, log, run } = benchmark({
+  name: "ratelimit",
+  about: "The global rate limiter: L1-hit reads with it off, on and claimed; the RateLimiter Durable Object's decisions per second.",
+  steps: ["reads", "coordinator"],
   options: {
-    duration: { type: "string", default: "5" },
-    warmup: { type: "string", default: "1" },
-    rounds: { type: "string", default: "3" },
-    concurrency: { type: "string", default: "32" },
-    decisions: { type: "string", default: "20000" },
-    only: { type: "string", default: "reads,coordinator" },
-    out: { type: "string", default: join(projectRoot, "bench-results", "ratelimit.json") },
+    duration: number(5, 1, 60, "seconds of recorded load per round"),
+    warmup: number(1, 0, 10, "unrecorded seconds before each round"),
+    rounds: number(3, 1, 10, "rounds per measure (the median is reported)"),
+    concurrency: number(32, 1, 256, "connections of the read load"),
+    decisions: number(20000, 100, 1_000_000, "coordinator decisions per run"),
   },
 });
 
-function bounded(name, min, max) {
-  const v = Number(args[name]);
-  if (!Number.isFinite(v) || v < min || v > max) throw new Error(`--${name} must be between ${min} and ${max}`);
-  return v;
-}
-
 const opts = {
-  durationMs: bounded("duration", 1, 60) * 1000,
-  warmupMs: bounded("warmup", 0, 10) * 1000,
-  rounds: bounded("rounds", 1, 10),
-  concurrency: bounded("concurrency", 1, 256),
-  decisions: bounded("decisions", 100, 1_000_000),
+  durationMs: args.duration * 1000,
+  warmupMs: args.warmup * 1000,
+  rounds: args.rounds,
+  concurrency: args.concurrency,
+  decisions: args.decisions,
 };
-const only = new Set(args.only.split(","));
-const log = (msg) => process.stderr.write(`[bench:ratelimit] ${msg}\n`);
 
 // Limits far above what the load reaches in a 60 s window (~1-2k req/s here), so "on" never
 // claims a key; "claimed" uses the same limits with a claim fraction so small that every
@@ -61,7 +52,7 @@ async function measureReads() {
   const targets = [];
   for (const mode of MODES) {
     const t = await startPkgedge({ log, vars: mode.vars });
-    await t.publishVersions(syntheticVersions("rl-bench", 10, { depCount: 5 }));
+    await t.publishVersions(await syntheticVersions("rl-bench", 10, { depCount: 5 }));
     const url = `${t.registry}rl-bench`;
     const headers = { authorization: `Bearer ${t.token}`, accept: ACCEPT_ABBREVIATED };
     const warm = await warmUntil({ url, headers, headerName: "x-pkgedge-cache", want: "L1-HIT" });
@@ -143,28 +134,9 @@ async function measureCoordinator() {
     "[[durable_objects.bindings]]", 'name = "RATE_LIMITER"', 'class_name = "RateLimiter"',
     "[[migrations]]", 'tag = "v1"', 'new_sqlite_classes = ["RateLimiter"]', "",
   ].join("\n"));
-  const port = await freePort();
-  const bin = join(projectRoot, "node_modules", ".bin");
-  const child = spawn(join(bin, "wrangler"), ["dev", "-c", join(dir, "wrangler.toml"), "--ip", "127.0.0.1", "--port", String(port),
-    "--persist-to", join(dir, "state"), "--inspector-port", String(await freePort()), "--show-interactive-dev-session=false"], {
-    cwd: dir, env: cleanEnv({ PATH: `${bin}:${process.env.PATH}`, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" }), stdio: "ignore", detached: true,
-  });
-  const stop = () => new Promise((r) => {
-    if (child.exitCode !== null) return r();
-    child.once("exit", r);
-    try { process.kill(-child.pid, "SIGTERM"); } catch { child.kill("SIGTERM"); }
-  });
-  onCleanup(stop);
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (i > 240) throw new Error("the coordinator driver did not start in 60 s");
-    try {
-      if ((await fetch(`${base}/?n=0`)).ok) break;
-    } catch {
-      // not yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  const driver = await startWrangler({ cwd: dir, args: ["-c", join(dir, "wrangler.toml")], persistTo: join(dir, "state"), healthPath: "/?n=0" });
+  onCleanup(driver.stop);
+  const base = driver.url;
   const cases = [
     { name: "1 key, 1 caller at a time", keys: 1, c: 1 },
     { name: "1 key, 32 concurrent callers", keys: 1, c: 32 },
@@ -172,13 +144,13 @@ async function measureCoordinator() {
     { name: "4 keys, 8 callers each", keys: 4, c: 8 },
   ];
   const out = [];
-  let run = 0;
+  let runId = 0;
   for (const k of cases) {
     const rates = [];
     let last;
     for (let r = 0; r < opts.rounds; r++) {
       const n = opts.decisions;
-      const q = new URLSearchParams({ n: String(n), keys: String(k.keys), c: String(k.c), limit: String(k.limit ?? 1e9), run: `r${run++}` });
+      const q = new URLSearchParams({ n: String(n), keys: String(k.keys), c: String(k.c), limit: String(k.limit ?? 1e9), run: `r${runId++}` });
       const started = process.hrtime.bigint();
       const res = await fetch(`${base}/?${q}`);
       last = await res.json();
@@ -205,36 +177,36 @@ async function measureCoordinator() {
     log(`local path: ${perRequestUs.at(-1)} µs per request`);
   }
   perRequestUs.sort((a, b) => a - b);
-  await stop();
+  await driver.stop();
   return { cases: out, localPath: { requestsPerRun: localN, perRequestUs, medianUs: perRequestUs[Math.floor(perRequestUs.length / 2)] } };
 }
 
-try {
-  const started = Date.now();
-  const result = { machine: { cpus: cpus().length, model: cpus()[0]?.model }, opts };
-  if (only.has("reads")) result.reads = await measureReads();
-  if (only.has("coordinator")) result.coordinator = await measureCoordinator();
-  result.seconds = Math.round((Date.now() - started) / 1000);
-  mkdirSync(join(projectRoot, "bench-results"), { recursive: true });
-  writeFileSync(args.out, JSON.stringify(result, null, 2));
-  if (result.reads) {
-    const off = result.reads[0].medianRps;
-    console.log(`\nL1-hit abbreviated packument (10 versions), ${opts.concurrency} connections, median of ${opts.rounds} x ${opts.durationMs / 1000} s:\n`);
-    console.log(markdownTable(["rate limiting", "req/s (median)", "rounds req/s", "p50 / p99 ms (last round)", "vs off", "429s"],
-      result.reads.map((r) => [r.mode, String(r.medianRps), r.runs.map((x) => x.rps).join(", "), `${r.runs.at(-1).p50} / ${r.runs.at(-1).p99}`,
-        `${round((r.medianRps / off - 1) * 100, 1)}%`, String(r.rateLimited)])));
+function buildReport(results) {
+  const lines = [];
+  if (results.reads) {
+    const off = results.reads[0].medianRps;
+    lines.push(`L1-hit abbreviated packument (10 versions), ${opts.concurrency} connections, median of ${opts.rounds} x ${opts.durationMs / 1000} s:`, "");
+    lines.push(markdownTable(["rate limiting", "req/s (median)", "rounds req/s", "p50 / p99 ms (last round)", "vs off", "429s"],
+      results.reads.map((r) => [r.mode, String(r.medianRps), r.runs.map((x) => x.rps).join(", "), `${r.runs.at(-1).p50} / ${r.runs.at(-1).p99}`,
+        `${round((r.medianRps / off - 1) * 100, 1)}%`, String(r.rateLimited)])), "");
   }
-  if (result.coordinator) {
-    console.log(`\nRateLimiter decisions per second (RPC from a Worker in the same workerd, ${opts.decisions} per run, median of ${opts.rounds}):\n`);
-    console.log(markdownTable(["case", "decisions/s (median)", "runs"], result.coordinator.cases.map((c) => [c.case, String(c.median), c.rates.join(", ")])));
-    const lp = result.coordinator.localPath;
-    console.log(`\nEdge limiter, local path (3 keys under threshold), CPU per request: ${lp.medianUs} µs (runs: ${lp.perRequestUs.join(", ")})`);
-    if (result.reads) {
-      const off = result.reads[0].medianRps;
-      console.log(`At the "off" rate of ${off} req/s on ${cpus().length} cores that is ${round((lp.medianUs * off) / (cpus().length * 1e4), 2)}% of the CPU.`);
+  if (results.coordinator) {
+    lines.push(`RateLimiter decisions per second (RPC from a Worker in the same workerd, ${opts.decisions} per run, median of ${opts.rounds}):`, "");
+    lines.push(markdownTable(["case", "decisions/s (median)", "runs"], results.coordinator.cases.map((c) => [c.case, String(c.median), c.rates.join(", ")])), "");
+    const lp = results.coordinator.localPath;
+    lines.push(`Edge limiter, local path (3 keys under threshold), CPU per request: ${lp.medianUs} µs (runs: ${lp.perRequestUs.join(", ")})`);
+    if (results.reads) {
+      const off = results.reads[0].medianRps;
+      lines.push(`At the "off" rate of ${off} req/s on ${cpus().length} cores that is ${round((lp.medianUs * off) / (cpus().length * 1e4), 2)}% of the CPU.`);
     }
+    lines.push("");
   }
-  console.log(`\nwritten to ${args.out} (${result.seconds} s)`);
-} finally {
-  await runCleanup();
+  lines.push(...machineNotes(results).map((n) => `- ${n}`));
+  return lines.join("\n");
 }
+
+await run(async ({ results, step }) => {
+  results.options = opts;
+  await step("reads", "1. L1-hit reads with rate limiting off, on and claimed", measureReads);
+  await step("coordinator", "2. RateLimiter decisions per second", measureCoordinator);
+}, { report: buildReport });

@@ -6,7 +6,7 @@
 // $PKGEDGE_ADMIN_TOKEN or, failing that, from .dev.vars.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { parseArgs, parseEnv } from "node:util";
 import { projectRoot } from "./lib/dev-server.mjs";
 
 const { values, positionals } = parseArgs({
@@ -23,9 +23,10 @@ const { values, positionals } = parseArgs({
 
 function adminSecret() {
   if (process.env.PKGEDGE_ADMIN_TOKEN) return process.env.PKGEDGE_ADMIN_TOKEN;
+  // Read as wrangler reads it (dotenv: quotes and comments stripped).
   const file = join(projectRoot, ".dev.vars");
-  const match = existsSync(file) && readFileSync(file, "utf8").match(/^PKGEDGE_ADMIN_TOKEN=(.+)$/m);
-  if (match) return match[1].trim();
+  const secret = existsSync(file) && parseEnv(readFileSync(file, "utf8")).PKGEDGE_ADMIN_TOKEN;
+  if (secret) return secret;
   fail("no admin secret: set PKGEDGE_ADMIN_TOKEN (npm run dev prints it) or put it in .dev.vars");
 }
 

@@ -1,16 +1,36 @@
 // Types for dev-server.mjs, so the TypeScript e2e tests can import it.
+import type { ChildProcess } from "node:child_process";
 export const projectRoot: string;
 export function freePort(): Promise<number>;
 export function randomSecret(length?: number): string;
 export function cleanEnv(extra?: Record<string, string>): Record<string, string>;
-export interface DevServer {
+export function readWranglerArgs(args: string[]): { given: Set<string>; ip?: string; port?: string; config?: string; vars: Record<string, string>; envFiles: string[] };
+export function stopProcessGroup(child: ChildProcess, hasExited: () => boolean, graceMs?: number): Promise<void>;
+export interface Wrangler {
   url: string;
   port: number;
-  adminToken: string;
-  persistDir: string;
+  persistDir: string | null;
+  child: ChildProcess;
   output(): string;
-  /** kill -9 of wrangler dev's process group. */
-  kill(): Promise<void>;
   stop(): Promise<void>;
+  /** kill -9 of wrangler dev's process group; the persisted state stays. */
+  kill(): Promise<void>;
+  exited: Promise<number>;
 }
-export function startDevServer(options?: { vars?: Record<string, string>; timeoutMs?: number; log?: boolean; persistDir?: string; port?: number }): Promise<DevServer>;
+export interface DevServer extends Wrangler {
+  adminToken: string;
+}
+export function startWrangler(options?: {
+  args?: string[];
+  vars?: Record<string, string>;
+  envFiles?: string[];
+  cwd?: string;
+  persistTo?: string | null;
+  ip?: string;
+  port?: number;
+  interactive?: boolean;
+  healthPath?: string;
+  timeoutMs?: number;
+  log?: boolean;
+}): Promise<Wrangler>;
+export function startDevServer(options?: { vars?: Record<string, string>; timeoutMs?: number; log?: boolean; cwd?: string; persistTo?: string | null; persistDir?: string; port?: number }): Promise<DevServer>;

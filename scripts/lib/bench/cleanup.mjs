@@ -1,7 +1,6 @@
 // Runs registered clean-up steps once, whether the benchmark ends normally, throws or is interrupted.
 
 const steps = [];
-const syncKills = new Set();
 let installed = false;
 let running = null;
 
@@ -13,16 +12,6 @@ export function onCleanup(fn) {
     const i = steps.indexOf(fn);
     if (i >= 0) steps.splice(i, 1);
   };
-}
-
-/**
- * Registers a child process group to kill synchronously if the process exits before the async
- * steps could run (e.g. a second Ctrl-C). Returns a function that drops it.
- */
-export function killOnExit(pid) {
-  install();
-  syncKills.add(pid);
-  return () => syncKills.delete(pid);
 }
 
 /** Runs every registered step once (later registrations first). Safe to call repeatedly. */
@@ -52,35 +41,4 @@ function install() {
       runCleanup().finally(() => process.exit(130));
     });
   }
-  process.on("exit", () => {
-    for (const pid of syncKills) {
-      try {
-        process.kill(-pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-  });
-}
-
-/**
- * Stops a server started as its own process group (spawn with `detached: true`): SIGTERM to the
- * group, SIGKILL if it is still there after `graceMs`; resolves once it has exited.
- */
-export async function stopProcessGroup(child, hasExited, graceMs = 5000) {
-  if (hasExited()) return;
-  try {
-    process.kill(-child.pid, "SIGTERM");
-  } catch {
-    child.kill("SIGTERM");
-  }
-  const killer = setTimeout(() => {
-    try {
-      process.kill(-child.pid, "SIGKILL");
-    } catch {
-      // gone
-    }
-  }, graceMs);
-  await new Promise((r) => (hasExited() ? r() : child.once("exit", r)));
-  clearTimeout(killer);
 }

@@ -110,7 +110,7 @@ export async function loadCorpus({ dir, top, refresh = false, log = () => {} }) 
   }
   for (const p of index.packages) {
     p.tgz = readFileSync(join(tarDir, p.file));
-    const pkg = readPackageJson(p.tgz);
+    const pkg = await readPackageJson(p.tgz);
     if (pkg.name !== p.name || pkg.version !== p.version) {
       throw new Error(`${p.file} holds ${pkg.name}@${pkg.version}, expected ${p.name}@${p.version}`);
     }
@@ -128,4 +128,20 @@ export function byName(packages) {
   }
   for (const list of groups.values()) list.sort((a, b) => semver.compare(a.version, b.version));
   return groups;
+}
+
+/**
+ * Publishes every corpus version with `publish({ manifest, tgz })` (which resolves { ms }):
+ * ascending per package so `latest` ends highest, four packages at a time. Returns each PUT's ms.
+ */
+export async function publishCorpus(corpus, publish) {
+  const groups = [...byName(corpus.packages).values()];
+  const latencies = [];
+  async function worker() {
+    for (let list = groups.shift(); list; list = groups.shift()) {
+      for (const p of list) latencies.push((await publish({ manifest: p.manifest, tgz: p.tgz })).ms);
+    }
+  }
+  await Promise.all(Array.from({ length: 4 }, worker));
+  return latencies;
 }

@@ -1,11 +1,10 @@
 // Runs Debian's docker-registry (CNCF distribution 2.8) on loopback with filesystem storage in a
 // temp dir: the reference OCI registry the OCI benchmark compares pkgedge with.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cleanEnv, freePort } from "../dev-server.mjs";
-import { stopProcessGroup } from "./cleanup.mjs";
+import { cleanEnv, freePort, startServer } from "../dev-server.mjs";
 
 export const DOCKER_REGISTRY_BIN = "/usr/bin/docker-registry";
 
@@ -21,7 +20,7 @@ export function dockerRegistryVersion(bin = DOCKER_REGISTRY_BIN) {
  * deletes enabled, access log and request logging at warn (like wrangler's in the benchmark),
  * and the in-memory blob descriptor cache its stock config uses. Resolves once `GET /v2/`
  * answers. Returns { url, port, host, version, pid, stop() }; stop() also removes the storage.
- * The server runs in its own process group (pid): a benchmark registers it with killOnExit().
+ * The server runs in its own process group (pid), killed if this process exits first.
  */
 export async function startDockerRegistry({ bin = DOCKER_REGISTRY_BIN, timeoutMs = 30_000 } = {}) {
   const version = dockerRegistryVersion(bin);
@@ -44,42 +43,17 @@ export async function startDockerRegistry({ bin = DOCKER_REGISTRY_BIN, timeoutMs
   };
   const configPath = join(root, "config.yml");
   writeFileSync(configPath, JSON.stringify(config, null, 2));
-  const child = spawn(bin, ["serve", configPath], { cwd: root, env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"], detached: true });
-  let output = "";
-  let exited = false;
-  const collect = (c) => {
-    output += c.toString();
-    if (output.length > 200_000) output = output.slice(-100_000);
-  };
-  child.stdout.on("data", collect);
-  child.stderr.on("data", collect);
-  child.on("exit", () => {
-    exited = true;
-  });
-
+  const url = `http://127.0.0.1:${port}`;
+  let server;
+  try {
+    server = await startServer({ name: "docker-registry", command: bin, args: ["serve", configPath], cwd: root, env: cleanEnv(), healthUrl: `${url}/v2/`, timeoutMs });
+  } catch (err) {
+    rmSync(root, { recursive: true, force: true });
+    throw err;
+  }
   async function stop() {
-    await stopProcessGroup(child, () => exited);
+    await server.stop();
     rmSync(root, { recursive: true, force: true });
   }
-
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (exited) {
-      await stop();
-      throw new Error(`docker-registry exited early:\n${output}`);
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`docker-registry did not answer in ${timeoutMs} ms:\n${output}`);
-    }
-    try {
-      const res = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(2000) });
-      if (res.ok) break;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { url, port, host: `127.0.0.1:${port}`, version, pid: child.pid, output: () => output, stop };
+  return { url, port, host: `127.0.0.1:${port}`, version, pid: server.pid, output: server.output, stop };
 }

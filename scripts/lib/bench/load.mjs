@@ -10,7 +10,7 @@ function assertLoopback(url) {
 }
 
 /** One GET that reads the whole body; resolves { status, bytes, ms, header } or rejects. */
-function getOnce(url, { agent, headers, headerName, timeoutMs }) {
+export function getOnce(url, { agent, headers, headerName, timeoutMs }) {
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
     const req = http.get(url, { agent, headers }, (res) => {
@@ -136,4 +136,47 @@ export async function warmUntil({ url, headers = {}, headerName, want, tries = 1
   } finally {
     agent.destroy();
   }
+}
+
+/**
+ * The read measure the npm and OCI benchmarks share: unrecorded preheat load first (workerd's,
+ * Node's and Go's JITs need seconds of traffic before the numbers settle), then `opts.rounds`
+ * rounds per target, alternating who goes first so neither always runs on a machine warmed by
+ * the other, each after warming until the target's cache header says L1-HIT. `request(t)` gives
+ * { url, headers }. Returns per target its median round by throughput, with every round kept.
+ */
+export async function loadRounds({ name, targets, request, concurrency, opts, log, expectedBytes }) {
+  const rounds = Object.fromEntries(targets.map((t) => [t.name, []]));
+  for (const t of opts.preheatMs > 0 ? targets : []) {
+    await runLoad({ ...request(t), concurrency, durationMs: opts.preheatMs, warmupMs: 0 });
+  }
+  for (let r = 0; r < opts.rounds; r++) {
+    for (const t of r % 2 ? [...targets].reverse() : targets) {
+      const { url, headers } = request(t);
+      const warm = await warmUntil({ url, headers, headerName: t.cacheHeader, want: t.cacheHeader ? "L1-HIT" : null, tries: 10 });
+      const x = await runLoad({ url, headers, concurrency, durationMs: opts.durationMs, warmupMs: opts.warmupMs, headerName: t.cacheHeader });
+      x.warmup = warm.seen;
+      rounds[t.name].push(x);
+      const wrongSize = expectedBytes !== undefined && x.avgBytes !== expectedBytes ? ` (WRONG SIZE: expected ${expectedBytes} B)` : "";
+      log(`  ${name} @ ${t.name} round ${r + 1}/${opts.rounds} (warm-up ${warm.seen.join(", ")}): ${x.rps} req/s, ${x.mbPerSec} MiB/s, ` +
+        `p50 ${x.latencyMs.p50} ms, p99 ${x.latencyMs.p99} ms, ${x.avgBytes} B/resp${wrongSize}, statuses ${JSON.stringify(x.statuses)}` +
+        `${t.cacheHeader ? `, ${JSON.stringify(x.headerValues)}` : ""}${Object.keys(x.errors).length ? `, errors ${JSON.stringify(x.errors)}` : ""}`);
+    }
+  }
+  const out = {};
+  for (const t of targets) {
+    const all = rounds[t.name];
+    const median = [...all].sort((a, b) => a.rps - b.rps)[Math.floor((all.length - 1) / 2)];
+    const total = all.reduce((n, x) => n + x.requests, 0);
+    const headerValues = {};
+    for (const x of all) for (const [k, v] of Object.entries(x.headerValues)) headerValues[k] = (headerValues[k] ?? 0) + v;
+    out[t.name] = {
+      ...median,
+      ...(expectedBytes !== undefined ? { expectedBytes } : {}),
+      rounds: all.map((x) => ({ rps: x.rps, mbPerSec: x.mbPerSec, p50: x.latencyMs.p50, p99: x.latencyMs.p99, requests: x.requests, statuses: x.statuses, errors: x.errors, headerValues: x.headerValues })),
+      headerValuesAllRounds: headerValues,
+      ...(t.cacheHeader ? { l1HitShare: total ? round((headerValues["L1-HIT"] ?? 0) / total, 4) : 0 } : {}),
+    };
+  }
+  return out;
 }

@@ -2,6 +2,7 @@
 // so the run records what else was using the CPUs (from /proc/stat, where there is one).
 import { readdirSync, readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
+import { loadavg } from "node:os";
 
 /**
  * CPU jiffies used by this process and everything it started (servers, npm), counting
@@ -104,6 +105,7 @@ export async function waitForQuietMachine(machine, waitSeconds, log) {
 export async function measureStep(results, key, title, fn, log) {
   log(title);
   const t0 = Date.now();
+  const load0 = loadavg()[0];
   const cpu0 = cpuSnapshot();
   try {
     results[key] = await fn();
@@ -114,6 +116,7 @@ export async function measureStep(results, key, title, fn, log) {
   const cpu1 = cpuSnapshot();
   results.cpuBusyDuring[key] = busyShare(cpu0, cpu1);
   results.otherWorkCpuDuring[key] = otherShare(cpu0, cpu1);
+  if (results.loadavg) results.loadavg[key] = { before1m: Math.round(load0 * 100) / 100, after1m: Math.round(loadavg()[0] * 100) / 100 };
   log(`${key} took ${((Date.now() - t0) / 1000).toFixed(1)} s (CPUs ${Math.round((results.cpuBusyDuring[key] ?? 0) * 100)}% busy, ` +
     `${Math.round((results.otherWorkCpuDuring[key] ?? 0) * 100)}% by work outside this benchmark)`);
   for (const [target, error] of Object.entries(results[key]?.errors ?? {})) results.failures.push({ step: key, target, error });

@@ -1,8 +1,8 @@
 // The four npm measures, each run against every target with the same inputs.
-import { burst, runLoad, warmUntil } from "./load.mjs";
+import { burst, loadRounds } from "./load.mjs";
 import { escapeName } from "./npm-publish.mjs";
 import { timeNpmInstall } from "./npm-install.mjs";
-import { byName } from "./corpus.mjs";
+import { publishCorpus } from "./corpus.mjs";
 import { bigTarballPackage, smallTarball, syntheticVersions } from "./synthetic.mjs";
 import { msSince, round, summarize } from "./stats.mjs";
 
@@ -37,8 +37,8 @@ async function getJson(url, headers) {
  * 1 MB tarball, at fixed concurrency for a fixed time, after warming.
  */
 export async function measureLoad(targets, opts, log) {
-  const meta = syntheticVersions("bench-packument", opts.packumentVersions, { depCount: 10 });
-  const big = bigTarballPackage("bench-tarball-1mb");
+  const meta = await syntheticVersions("bench-packument", opts.packumentVersions, { depCount: 10 });
+  const big = await bigTarballPackage("bench-tarball-1mb");
   const cases = {};
   const urls = {};
   const ready = [];
@@ -60,62 +60,17 @@ export async function measureLoad(targets, opts, log) {
     }
   }
   for (const name of ["packument-abbreviated", "packument-full", "tarball-1mb"]) {
-    cases[name] = {};
-    const rounds = Object.fromEntries(ready.map((t) => [t.name, []]));
-    // Unrecorded load first: workerd's and Node's JITs (and the load generator's) need several
-    // seconds of traffic before the numbers settle.
-    for (const t of opts.preheatMs > 0 ? ready : []) {
+    cases[name] = await loadRounds({ name, targets: ready, concurrency: opts.concurrency, opts, log, request: (t) => {
       const [url, accept] = urls[t.name][name];
-      await runLoad({ url, headers: readHeaders(t, accept, opts), concurrency: opts.concurrency, durationMs: opts.preheatMs, warmupMs: 0 });
-    }
-    for (let round = 0; round < opts.rounds; round++) {
-      // Alternate who goes first so neither always runs on a machine warmed by the other.
-      const order = round % 2 ? [...ready].reverse() : ready;
-      for (const t of order) {
-        const [url, accept] = urls[t.name][name];
-        const headers = readHeaders(t, accept, opts);
-        const warm = await warmUntil({ url, headers, headerName: t.cacheHeader, want: t.cacheHeader ? "L1-HIT" : null, tries: 10 });
-        const r = await runLoad({ url, headers, concurrency: opts.concurrency, durationMs: opts.durationMs, warmupMs: opts.warmupMs, headerName: t.cacheHeader });
-        r.warmup = warm.seen;
-        rounds[t.name].push(r);
-        log(`  ${name} @ ${t.name} round ${round + 1}/${opts.rounds} (warm-up ${warm.seen.join(", ")}): ${r.rps} req/s, p50 ${r.latencyMs.p50} ms, ` +
-          `p99 ${r.latencyMs.p99} ms, ${r.avgBytes} B/resp, statuses ${JSON.stringify(r.statuses)}` +
-          `${t.cacheHeader ? `, ${JSON.stringify(r.headerValues)}` : ""}${Object.keys(r.errors).length ? `, errors ${JSON.stringify(r.errors)}` : ""}`);
-      }
-    }
-    for (const t of ready) {
-      // Report the median round by throughput, with its own latencies; keep every round.
-      const sorted = [...rounds[t.name]].sort((a, b) => a.rps - b.rps);
-      const median = sorted[Math.floor((sorted.length - 1) / 2)];
-      const all = rounds[t.name];
-      const total = all.reduce((n, r) => n + r.requests, 0);
-      const headerValues = {};
-      for (const r of all) for (const [k, v] of Object.entries(r.headerValues)) headerValues[k] = (headerValues[k] ?? 0) + v;
-      cases[name][t.name] = {
-        ...median,
-        rounds: all.map((r) => ({ rps: r.rps, p50: r.latencyMs.p50, p99: r.latencyMs.p99, requests: r.requests, statuses: r.statuses, errors: r.errors, headerValues: r.headerValues })),
-        headerValuesAllRounds: headerValues,
-        ...(t.cacheHeader ? { l1HitShare: total ? round((headerValues["L1-HIT"] ?? 0) / total, 4) : 0 } : {}),
-      };
-    }
+      return { url, headers: readHeaders(t, accept, opts) };
+    } });
   }
   return cases;
 }
 
-/** Publishes every corpus version into a target (ascending per package, packages 4 at a time). */
-async function publishCorpus(target, corpus) {
-  const groups = [...byName(corpus.packages).values()];
+async function publishCorpusInto(target, corpus) {
   const start = process.hrtime.bigint();
-  const latencies = [];
-  async function worker() {
-    for (let list = groups.shift(); list; list = groups.shift()) {
-      for (const p of list) {
-        const [r] = await target.publishVersions([{ manifest: p.manifest, tgz: p.tgz }], 1);
-        latencies.push(r.ms);
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: 4 }, worker));
+  const latencies = await publishCorpus(corpus, async (entry) => (await target.publishVersions([entry], 1))[0]);
   return { totalMs: round(msSince(start), 0), versions: latencies.length, putMs: summarize(latencies) };
 }
 
@@ -128,7 +83,7 @@ export async function measureInstall(targets, corpus, opts, log) {
   const ready = [];
   for (const t of targets) {
     try {
-      out.publish[t.name] = await publishCorpus(t, corpus);
+      out.publish[t.name] = await publishCorpusInto(t, corpus);
       log(`  published ${corpus.packages.length} versions into ${t.name} in ${out.publish[t.name].totalMs} ms`);
       out.runs[t.name] = [];
       ready.push(t);
@@ -177,7 +132,7 @@ function burstSummary(results) {
  */
 export async function measureLargePackument(targets, opts, log) {
   const name = "bench-large-packument";
-  const entries = syntheticVersions(name, opts.largeVersions, { depCount: 20 });
+  const entries = await syntheticVersions(name, opts.largeVersions, { depCount: 20 });
   const out = { versions: entries.length, clients: opts.clients, seed: {}, bursts: {} };
   const ready = [];
   for (const t of targets) {
@@ -216,7 +171,7 @@ export async function measurePublish(targets, opts, log) {
     try {
       for (let i = 0; i < opts.publishes; i++) {
         const manifest = { name: `bench-small-${stamp}-${i}`, version: "1.0.0", description: "small package", main: "index.js", license: "MIT" };
-        const [r] = await t.publishVersions([{ manifest, tgz: smallTarball(manifest) }], 1);
+        const [r] = await t.publishVersions([{ manifest, tgz: await smallTarball(manifest) }], 1);
         latencies.push(r.ms);
         statuses[r.status] = (statuses[r.status] ?? 0) + 1;
       }

@@ -3,7 +3,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runLoad, warmUntil } from "./load.mjs";
+import { loadRounds } from "./load.mjs";
+import { failed } from "./measures.mjs";
 import { buildBenchImage, layoutDigests, makeSkopeo } from "./oci-image.mjs";
 import { round, summarize } from "./stats.mjs";
 
@@ -19,11 +20,6 @@ export const MANIFEST_ACCEPT = [
   "application/vnd.oci.image.index.v1+json",
 ].join(", ");
 
-function failed(out, t, step, err, log) {
-  out.errors ??= {};
-  out.errors[t.name] = `${step}: ${err?.message ?? err}`;
-  log(`  ${t.name} FAILED at ${step}: ${err?.message ?? err}`);
-}
 
 const remote = (t, repo, tag = "latest") => `docker://${t.host}/${repo}:${tag}`;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
@@ -63,41 +59,8 @@ export async function measureReads(targets, image, opts, log) {
   };
   const out = {};
   for (const [name, c] of Object.entries(cases)) {
-    out[name] = {};
-    const rounds = Object.fromEntries(targets.map((t) => [t.name, []]));
     const headers = { accept: c.accept, "user-agent": "pkgedge-bench" };
-    // Unrecorded load first, so the JITs (workerd's, Go's runtime, the load generator's) settle.
-    for (const t of opts.preheatMs > 0 ? targets : []) {
-      await runLoad({ url: `${t.url}${c.path}`, headers, concurrency: c.concurrency, durationMs: opts.preheatMs, warmupMs: 0 });
-    }
-    for (let r = 0; r < opts.rounds; r++) {
-      // Alternate who goes first so neither always runs on a machine warmed by the other.
-      for (const t of r % 2 ? [...targets].reverse() : targets) {
-        const url = `${t.url}${c.path}`;
-        const warm = await warmUntil({ url, headers, headerName: t.cacheHeader, want: t.cacheHeader ? "L1-HIT" : null, tries: 10 });
-        const res = await runLoad({ url, headers, concurrency: c.concurrency, durationMs: opts.durationMs, warmupMs: opts.warmupMs, headerName: t.cacheHeader });
-        res.warmup = warm.seen;
-        rounds[t.name].push(res);
-        const wrongSize = res.avgBytes !== c.bytes ? ` (WRONG SIZE: expected ${c.bytes} B)` : "";
-        log(`  ${name} @ ${t.name} round ${r + 1}/${opts.rounds}: ${res.rps} req/s, ${res.mbPerSec} MiB/s, p50 ${res.latencyMs.p50} ms, ` +
-          `p99 ${res.latencyMs.p99} ms, ${res.avgBytes} B/resp${wrongSize}, statuses ${JSON.stringify(res.statuses)}` +
-          `${t.cacheHeader ? `, ${JSON.stringify(res.headerValues)}` : ""}${Object.keys(res.errors).length ? `, errors ${JSON.stringify(res.errors)}` : ""}`);
-      }
-    }
-    for (const t of targets) {
-      const all = rounds[t.name];
-      const med = [...all].sort((a, b) => a.rps - b.rps)[Math.floor((all.length - 1) / 2)];
-      const total = all.reduce((n, x) => n + x.requests, 0);
-      const headerValues = {};
-      for (const x of all) for (const [k, v] of Object.entries(x.headerValues)) headerValues[k] = (headerValues[k] ?? 0) + v;
-      out[name][t.name] = {
-        ...med,
-        expectedBytes: c.bytes,
-        rounds: all.map((x) => ({ rps: x.rps, mbPerSec: x.mbPerSec, p50: x.latencyMs.p50, p99: x.latencyMs.p99, requests: x.requests, statuses: x.statuses, errors: x.errors, headerValues: x.headerValues })),
-        headerValuesAllRounds: headerValues,
-        ...(t.cacheHeader ? { l1HitShare: total ? round((headerValues["L1-HIT"] ?? 0) / total, 4) : 0 } : {}),
-      };
-    }
+    out[name] = await loadRounds({ name, targets, concurrency: c.concurrency, opts, log, expectedBytes: c.bytes, request: (t) => ({ url: `${t.url}${c.path}`, headers }) });
   }
   return out;
 }

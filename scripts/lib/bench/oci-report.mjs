@@ -1,23 +1,11 @@
 // Turns the OCI benchmark's results into the printed table (pkgedge | docker-registry | ratio).
 import { machineNotes } from "./report.mjs";
-import { formatBytes, formatNumber, markdownTable } from "./stats.mjs";
+import { comparisonRow, formatBytes, markdownTable } from "./stats.mjs";
 
 const P = "pkgedge";
 const D = "docker-registry";
 
-/** pkgedge ÷ docker-registry as text, marking who came out ahead ("higher" or "lower" is better). */
-function ratio(a, b, better) {
-  if (!Number.isFinite(a) || !Number.isFinite(b) || b === 0) return "-";
-  const r = a / b;
-  const wins = better === "higher" ? r > 1 : r < 1;
-  const text = r >= 10 ? r.toFixed(1) : r.toFixed(2);
-  return `${text}x${Math.abs(r - 1) < 0.05 ? "" : wins ? " (pkgedge better)" : ` (${D} better)`}`;
-}
-
-function row(measure, a, b, better) {
-  const cell = (v) => (v === undefined ? "-" : typeof v === "string" ? v : formatNumber(v));
-  return [measure, cell(a), cell(b), better ? ratio(a, b, better) : "-"];
-}
+const row = (measure, a, b, better) => comparisonRow(measure, a, b, better, [P, D]);
 
 const failCell = (section, target) => (section?.errors?.[target] ? "FAILED" : undefined);
 

@@ -1,14 +1,10 @@
 // Turns the npm benchmark's results into the printed table (pkgedge | verdaccio | ratio) and goals.
-import { formatBytes, formatNumber, formatRatio, markdownTable } from "./stats.mjs";
+import { comparisonRow, formatBytes, markdownTable } from "./stats.mjs";
 
 const P = "pkgedge";
 const V = "verdaccio";
 
-/** One table row from a pair of numbers; `better` is "higher" or "lower" (or null: no ratio). */
-function row(measure, a, b, better, fmt = formatNumber) {
-  const cell = (v) => (v === undefined ? "-" : typeof v === "string" ? v : fmt(v));
-  return [measure, cell(a), cell(b), better ? formatRatio(a, b, better) : "-"];
-}
+const row = (measure, a, b, better) => comparisonRow(measure, a, b, better, [P, V]);
 
 function loadRows(load) {
   const rows = [];
@@ -113,6 +109,11 @@ export function machineNotes(results) {
   if (bg !== null && bg !== undefined) {
     notes.push(`machine: ${Math.round(bg * 100)}% of CPU busy with other work before start${bg > 0.15 ? " (NOISY: rerun on an idle machine)" : ""}; ` +
       `sha256(64 MiB) ${results.machine.sha256_64MiB_ms} ms; total run ${results.totalSeconds} s`);
+  }
+  const load = results.loadavg ?? {};
+  if (load.start) {
+    const steps = Object.entries(load).filter(([k]) => k !== "start" && k !== "end").map(([k, v]) => `${k} ${v.before1m}->${v.after1m}`);
+    notes.push(`load average (1/5/15 min): ${load.start.join(" ")} at start, ${load.end?.join(" ") ?? "?"} at end${steps.length ? `; 1 min before->after each measure: ${steps.join(", ")}` : ""}`);
   }
   const other = Object.entries(results.otherWorkCpuDuring ?? {}).filter(([, v]) => v !== null);
   if (other.length) {

@@ -59,15 +59,21 @@ export function formatNumber(v) {
 }
 
 /**
- * Ratio pkgedge/verdaccio as text. `better` says which direction wins ("higher" for rates,
- * "lower" for latencies) so the table can mark who came out ahead.
+ * Ratio a/b as text. `better` says which direction wins ("higher" for rates, "lower" for
+ * latencies) so the table can mark which of `names` came out ahead.
  */
-export function formatRatio(a, b, better) {
+function formatRatio(a, b, better, names) {
   if (!Number.isFinite(a) || !Number.isFinite(b) || b === 0) return "-";
   const r = a / b;
   const wins = better === "higher" ? r > 1 : r < 1;
   const text = r >= 10 ? r.toFixed(1) : r.toFixed(2);
-  return `${text}x${Math.abs(r - 1) < 0.05 ? "" : wins ? " (pkgedge better)" : " (verdaccio better)"}`;
+  return `${text}x${Math.abs(r - 1) < 0.05 ? "" : ` (${names[wins ? 0 : 1]} better)`}`;
+}
+
+/** A comparison table row: a measure, both targets' cells, and their ratio when `better` is set. */
+export function comparisonRow(measure, a, b, better, names) {
+  const cell = (v) => (v === undefined ? "-" : typeof v === "string" ? v : formatNumber(v));
+  return [measure, cell(a), cell(b), better ? formatRatio(a, b, better, names) : "-"];
 }
 
 /** Renders rows of cells as a Markdown table with padded columns. */

@@ -59,16 +59,16 @@ export function versionList(count) {
 
 /** Every version of a synthetic package as { manifest, tgz }. */
 export function syntheticVersions(name, count, opts) {
-  return versionList(count).map((v) => {
+  return Promise.all(versionList(count).map(async (v) => {
     const manifest = richManifest(name, v, opts);
-    return { manifest, tgz: smallTarball(manifest) };
-  });
+    return { manifest, tgz: await smallTarball(manifest) };
+  }));
 }
 
 /** One version whose tarball is about `bytes` long (random, so gzip cannot shrink it). */
-export function bigTarballPackage(name, bytes = 1024 * 1024) {
+export async function bigTarballPackage(name, bytes = 1024 * 1024) {
   const manifest = { name, version: "1.0.0", description: "1 MB tarball for pkgedge benchmarks", main: "index.js", license: "MIT" };
-  const tgz = makeTarball({
+  const tgz = await makeTarball({
     "package.json": JSON.stringify(manifest, null, 2),
     "index.js": "module.exports = require('./blob.json');\n",
     "blob.bin": randomBytes(bytes - 1024),

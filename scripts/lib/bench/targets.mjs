@@ -52,32 +52,36 @@ export function workerSourceStamp() {
   return newest;
 }
 
+/** POST /_/tokens with the admin secret; returns the new token's secret. */
+export async function createToken(url, adminToken, body) {
+  const res = await fetch(`${url}/_/tokens`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  let token;
+  try {
+    token = JSON.parse(text).token;
+  } catch {
+    // reported below
+  }
+  if (!res.ok || !token) throw new Error(`POST ${url}/_/tokens ${JSON.stringify(body)} -> ${res.status} ${text.slice(0, 300)}`);
+  return token;
+}
+
 /** Starts `wrangler dev` with fresh state and makes a read+publish token. */
 export async function startPkgedge({ log, vars = {} }) {
   const sourceStamp = workerSourceStamp();
   const server = await startDevServer({ vars, timeoutMs: 90_000 });
   onCleanup(() => server.stop());
-  const res = await fetch(`${server.url}/_/tokens`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${server.adminToken}`, "content-type": "application/json" },
-    body: JSON.stringify({ name: "bench", scopes: ["read", "publish"] }),
-  });
-  const text = await res.text();
-  let body = {};
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // reported below
-  }
-  if (!res.ok || !body.token) {
-    throw new Error(`POST ${server.url}/_/tokens {"name":"bench","scopes":["read","publish"]} -> ${res.status} ${text.slice(0, 300)}`);
-  }
+  const token = await createToken(server.url, server.adminToken, { name: "bench", scopes: ["read", "publish"] });
   log(`pkgedge: wrangler dev on ${server.url}`);
   const target = {
     name: "pkgedge",
     url: server.url,
     registry: `${server.url}/npm/`,
-    token: body.token,
+    token,
     cacheHeader: "x-pkgedge-cache",
     server,
     /** True when the Worker's sources changed since start (wrangler dev then reloaded it). */
@@ -95,6 +99,19 @@ export async function startPkgedge({ log, vars = {} }) {
     stop: () => server.stop(),
   };
   return target;
+}
+
+/** Records whether wrangler dev reloaded the Worker mid-run, and the Worker's own metrics at the end. */
+export async function recordPkgedgeRun(pk, results, log) {
+  if (pk.sourcesChanged()) {
+    results.pkgedgeReloadedDuringRun = true;
+    log("warning: the Worker's sources changed during the run, so wrangler dev reloaded it mid-run: numbers mix code versions");
+  }
+  try {
+    results.pkgedgeMetrics = await pk.metrics();
+  } catch (err) {
+    results.pkgedgeMetrics = { error: err.message };
+  }
 }
 
 /** Starts Verdaccio with an empty temp storage and makes a user token. */

@@ -4,32 +4,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { byName } from "./corpus.mjs";
+import { publishCorpus } from "./corpus.mjs";
 import { buildPublishDoc, publishOrThrow } from "./npm-publish.mjs";
 import { timeNpmInstall } from "./npm-install.mjs";
 import { round, summarize } from "./stats.mjs";
+import { createToken } from "./targets.mjs";
 import { counterSum, emptyCaches, metricsJson, originFetches, startOn } from "./tiers-server.mjs";
-
-async function publishCorpus(server, token, corpus) {
-  const groups = [...byName(corpus.packages).values()];
-  async function worker() {
-    for (let list = groups.shift(); list; list = groups.shift()) {
-      for (const p of list) await publishOrThrow("pkgedge", server.registry, token, buildPublishDoc(server.registry, [{ manifest: p.manifest, tgz: p.tgz }]));
-    }
-  }
-  await Promise.all(Array.from({ length: 4 }, worker));
-}
-
-async function readToken(server, adminToken) {
-  const res = await fetch(`${server.url}/_/tokens`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
-    body: JSON.stringify({ name: "bench-tiers-install", scopes: ["read"] }),
-  });
-  const body = await res.json().catch(() => ({}));
-  if (!res.ok || !body.token) throw new Error(`POST /_/tokens -> ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
-  return body.token;
-}
 
 /**
  * Runs `runs` pairs of installs (prefetch on / off, alternating which goes first). Returns per
@@ -45,8 +25,8 @@ export async function measureInstallPrefetch({ srcDir, corpus, runs, adminToken,
     let token;
     try {
       const t0 = Date.now();
-      await publishCorpus(server, adminToken, corpus);
-      token = await readToken(server, adminToken);
+      await publishCorpus(corpus, (entry) => publishOrThrow("pkgedge", server.registry, adminToken, buildPublishDoc(server.registry, [entry])));
+      token = await createToken(server.url, adminToken, { name: "bench-tiers-install", scopes: ["read"] });
       out.publishMs = Date.now() - t0;
       log(`  published ${corpus.packages.length} versions (${spec} tree) in ${out.publishMs} ms, origin latency off`);
     } finally {

@@ -1,6 +1,7 @@
 // The tiers benchmark's measures: latency by tier (origin, regional shield, edge L1, predictively
 // cached), invalidation convergence per region, and a herd of concurrent cold requests.
 import http from "node:http";
+import { getOnce } from "./load.mjs";
 import { ACCEPT_ABBREVIATED, ACCEPT_FULL } from "./measures.mjs";
 import { buildPublishDoc, escapeName, publishOrThrow } from "./npm-publish.mjs";
 import { bigTarballPackage, richManifest, smallTarball } from "./synthetic.mjs";
@@ -23,7 +24,7 @@ const manifestOf = (name, version, deps = {}) => ({ name, version, description: 
 
 async function publish(server, token, manifests) {
   for (const m of manifests) {
-    const doc = buildPublishDoc(server.registry, [{ manifest: m, tgz: smallTarball(m) }]);
+    const doc = buildPublishDoc(server.registry, [{ manifest: m, tgz: await smallTarball(m) }]);
     await publishOrThrow("pkgedge", server.registry, token, doc);
   }
 }
@@ -150,7 +151,7 @@ export async function measurePropagation(server, { adminToken, regions, count, l
     await publish(server, adminToken, [manifestOf(name, "1.0.0")]);
     for (let k = 0; k < 2; k++) for (const region of regions) await timedGet(packumentUrl(server, name), { region, accept: ACCEPT_FULL });
     await sleep(300);
-    const doc = buildPublishDoc(server.registry, [{ manifest: manifestOf(name, "1.1.0"), tgz: smallTarball(manifestOf(name, "1.1.0")) }]);
+    const doc = buildPublishDoc(server.registry, [{ manifest: manifestOf(name, "1.1.0"), tgz: await smallTarball(manifestOf(name, "1.1.0")) }]);
     const t0 = process.hrtime.bigint();
     const put = await fetch(`${server.registry}${escapeName(name)}`, {
       method: "PUT",
@@ -182,21 +183,8 @@ export async function measurePropagation(server, { adminToken, regions, count, l
   return { runs, byRegion };
 }
 
-function get(url, agent, headers) {
-  return new Promise((resolve) => {
-    const start = process.hrtime.bigint();
-    const req = http.get(url, { agent, headers }, (res) => {
-      let bytes = 0;
-      res.on("data", (c) => {
-        bytes += c.length;
-      });
-      res.on("end", () => resolve({ status: res.statusCode, bytes, ms: msSince(start), header: res.headers["x-pkgedge-cache"] ?? null }));
-      res.on("error", (err) => resolve({ error: err.code ?? err.message }));
-    });
-    req.setTimeout(120_000, () => req.destroy(new Error("timeout after 120 s")));
-    req.on("error", (err) => resolve({ error: err.code ?? err.message }));
-  });
-}
+/** One GET on `agent`; errors come back as { error } so a herd always completes. */
+const get = (url, agent, headers) => getOnce(url, { agent, headers, headerName: "x-pkgedge-cache", timeoutMs: 120_000 }).catch((err) => ({ error: err.code ?? err.message }));
 
 /**
  * `clients` GETs at once, each on its own connection opened beforehand (one /_/health each):
@@ -222,12 +210,12 @@ async function herd(url, headers, clients, healthUrl) {
  * origin reads from the shields' counters before and after, and how long the herd took.
  */
 export async function measureHerd(server, { adminToken, region, clients, log }) {
-  const big = bigTarballPackage("tb-herd-tarball", 64 * 1024);
+  const big = await bigTarballPackage("tb-herd-tarball", 64 * 1024);
   await publishOrThrow("pkgedge", server.registry, adminToken, buildPublishDoc(server.registry, [big]));
-  const docEntries = Array.from({ length: 50 }, (_, i) => {
+  const docEntries = await Promise.all(Array.from({ length: 50 }, async (_, i) => {
     const m = richManifest("tb-herd-packument", `1.${Math.floor(i / 10)}.${i % 10}`, { depCount: 0 });
-    return { manifest: m, tgz: smallTarball(m) };
-  });
+    return { manifest: m, tgz: await smallTarball(m) };
+  }));
   await publishOrThrow("pkgedge", server.registry, adminToken, buildPublishDoc(server.registry, docEntries));
   const out = {};
   for (const [kind, url, accept] of [

@@ -1,5 +1,6 @@
 // Renders the tiers benchmark: a text bar chart of latency by tier, then Markdown tables for
 // convergence, the herd and the install, and the goals with PASS/FAIL.
+import { machineNotes } from "./report.mjs";
 import { formatNumber, markdownTable } from "./stats.mjs";
 
 export const TIER_LABELS = {
@@ -129,7 +130,8 @@ export function buildTiersReport(results) {
   }
   const g = goals(results);
   if (g.length) parts.push("## Goals", "", ...g, "");
-  parts.push("## Machine", "", ...results.machineNotes.map((n) => `- ${n}`), "");
+  const source = `source: ${results.source?.commit ? `commit ${results.source.commit}` : "working tree"}`;
+  parts.push("## Machine", "", ...[...machineNotes(results), source].map((n) => `- ${n}`), "");
   if (results.failures.length) parts.push("## Failures", "", ...results.failures.map((f) => `- [${f.step}] ${String(f.error).slice(0, 1500)}`), "");
   return parts.join("\n");
 }

@@ -1,12 +1,11 @@
 // `wrangler dev` on a persist dir the tiers benchmark keeps across restarts: it restarts the
 // Worker with other vars (origin latency, prefetch) on the same R2/KV state, and empties the
 // caches between runs by deleting only the shields' Durable Object storage and the Cache API.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cleanEnv, freePort, projectRoot } from "../dev-server.mjs";
-import { stopProcessGroup } from "./cleanup.mjs";
+import { projectRoot, startDevServer } from "../dev-server.mjs";
 
 /**
  * A copy of the committed tree at `rev` (git archive) with this checkout's node_modules linked
@@ -28,57 +27,12 @@ export function exportRevision(rev = "HEAD") {
 
 /**
  * Starts wrangler dev on `persistDir` (which it does not delete) with DEV_MODE=true and `vars`.
- * Returns { url, registry, stop() }.
+ * Returns { url, registry, output(), stop() }.
  */
 export async function startOn({ persistDir, vars, adminToken, srcDir = projectRoot, timeoutMs = 120_000, log = () => {} }) {
-  const port = await freePort();
-  const allVars = { DEV_MODE: "true", ...vars, PKGEDGE_ADMIN_TOKEN: adminToken };
-  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistDir,
-    "--inspector-port", String(await freePort()), "--show-interactive-dev-session=false"];
-  for (const [k, v] of Object.entries(allVars)) args.push("--var", `${k}:${v}`);
-  const binDir = join(projectRoot, "node_modules", ".bin");
-  const child = spawn(join(binDir, "wrangler"), args, {
-    cwd: srcDir,
-    env: cleanEnv({ PATH: `${binDir}:${process.env.PATH}`, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" }),
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
-  let output = "";
-  const collect = (c) => {
-    output += c.toString();
-    if (output.length > 200_000) output = output.slice(-100_000);
-  };
-  child.stdout.on("data", collect);
-  child.stderr.on("data", collect);
-  let exited = false;
-  child.once("exit", () => {
-    exited = true;
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    await stopProcessGroup(child, () => exited, 10_000);
-  };
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (exited) throw new Error(`wrangler dev exited early:\n${output.slice(-4000)}`);
-    if (/Build failed/.test(output)) {
-      await stop();
-      throw new Error(`wrangler dev could not build the Worker in ${srcDir}:\n${output.slice(-2500)}`);
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`wrangler dev did not become healthy in ${timeoutMs} ms:\n${output.slice(-4000)}`);
-    }
-    try {
-      const res = await fetch(`${url}/_/health`);
-      if (res.ok) break;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  log(`wrangler dev on ${url} (${Object.entries(vars).map(([k, v]) => `${k}=${v}`).join(" ")})`);
-  return { url, registry: `${url}/npm/`, output: () => output, stop };
+  const server = await startDevServer({ persistTo: persistDir, cwd: srcDir, vars: { ...vars, PKGEDGE_ADMIN_TOKEN: adminToken }, timeoutMs });
+  log(`wrangler dev on ${server.url} (${Object.entries(vars).map(([k, v]) => `${k}=${v}`).join(" ")})`);
+  return { url: server.url, registry: `${server.url}/npm/`, output: server.output, stop: server.stop };
 }
 
 /**

@@ -1,11 +1,11 @@
 // Installs (once), configures and runs Verdaccio on loopback as the peer registry for benchmarks.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cleanEnv, freePort, projectRoot } from "../dev-server.mjs";
-import { killOnExit, stopProcessGroup } from "./cleanup.mjs";
+import semver from "semver";
+import { cleanEnv, freePort, projectRoot, startServer } from "../dev-server.mjs";
 
-const MIN_VERSION = [6, 10];
+const MIN_VERSION = "6.10.0";
 
 function installedVersion(dir) {
   try {
@@ -15,20 +15,16 @@ function installedVersion(dir) {
   }
 }
 
-function atLeast(version, [major, minor]) {
-  const [a, b] = version.split(".").map(Number);
-  return a > major || (a === major && b >= minor);
-}
-
 /**
  * Installs Verdaccio 6 next to its own Node 22 in `dir` unless it is already there. npm runs
  * with the project's Node 22 first on PATH: under the machine's Node 20 npm would settle for an
- * older Verdaccio. The override works around a dependency asking for a `node-fetch@cjs` tag the
- * registry here does not serve (see shared/toolchain.md).
+ * older Verdaccio (6.8). The override is there because verdaccio-audit asks for the
+ * `node-fetch@cjs` dist-tag, and a registry mirror that serves only `latest` (as the one on
+ * these machines does) cannot resolve it.
  */
 export function ensureVerdaccio(dir, log = () => {}) {
   const have = installedVersion(dir);
-  if (have && atLeast(have, MIN_VERSION) && existsSync(join(dir, "node_modules", ".bin", "node"))) return have;
+  if (have && semver.gte(have, MIN_VERSION) && existsSync(join(dir, "node_modules", ".bin", "node"))) return have;
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "package.json"), JSON.stringify({
     name: "pkgedge-bench-verdaccio",
@@ -47,7 +43,7 @@ export function ensureVerdaccio(dir, log = () => {}) {
   });
   if (r.status !== 0) throw new Error(`npm install verdaccio failed (${r.status ?? r.signal}):\n${r.stderr}\n${r.stdout}`);
   const now = installedVersion(dir);
-  if (!now || !atLeast(now, MIN_VERSION)) throw new Error(`Verdaccio ${now} installed; need >= ${MIN_VERSION.join(".")}`);
+  if (!now || !semver.gte(now, MIN_VERSION)) throw new Error(`Verdaccio ${now} installed; need >= ${MIN_VERSION}`);
   return now;
 }
 
@@ -84,65 +80,27 @@ export async function startVerdaccio({ dir, storageDir, workDir, timeoutMs = 60_
   const bin = join(dir, "node_modules", "verdaccio", "bin", "verdaccio");
   const url = `http://127.0.0.1:${port}`;
 
-  let child = null;
-  let exited = true;
-  let output = "";
-  let dropKill = () => {};
-
-  async function start() {
-    output = "";
-    child = spawn(node, [bin, "--config", configPath], {
-      cwd: workDir,
-      env: cleanEnv({ NODE_ENV: "production" }),
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
-    });
-    exited = false;
-    dropKill = killOnExit(child.pid);
-    const collect = (c) => {
-      output += c.toString();
-      if (output.length > 200_000) output = output.slice(-100_000);
-    };
-    child.stdout.on("data", collect);
-    child.stderr.on("data", collect);
-    child.on("exit", () => {
-      exited = true;
-      dropKill();
-    });
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (exited) throw new Error(`verdaccio exited early:\n${output}`);
-      if (Date.now() > deadline) {
-        await stop();
-        throw new Error(`verdaccio did not answer in ${timeoutMs} ms:\n${output}`);
-      }
-      try {
-        const res = await fetch(`${url}/-/ping`, { signal: AbortSignal.timeout(2000) });
-        if (res.ok) return;
-      } catch {
-        // not up yet
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-
-  async function stop() {
-    if (!child || exited) return;
-    await stopProcessGroup(child, () => exited);
-  }
-
-  await start();
+  const start = () => startServer({
+    name: "verdaccio",
+    command: node,
+    args: [bin, "--config", configPath],
+    cwd: workDir,
+    env: cleanEnv({ NODE_ENV: "production" }),
+    healthUrl: `${url}/-/ping`,
+    timeoutMs,
+  });
+  let server = await start();
   return {
     url,
     port,
     storageDir,
     version: installedVersion(dir),
-    output: () => output,
-    stop,
+    output: () => server.output(),
+    stop: () => server.stop(),
     /** Stops and starts the same server (same port, config and storage). */
     async restart() {
-      await stop();
-      await start();
+      await server.stop();
+      server = await start();
     },
   };
 }
