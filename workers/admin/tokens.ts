@@ -7,6 +7,8 @@ import { TokenStore, type Scope, type TokenRecord } from "../../shared/origin";
 import { recordAudit } from "../audit";
 
 const SCOPES: readonly Scope[] = ["read", "publish", "admin"];
+// Ten years: far enough for any real use, near enough that the expiry is a valid date.
+const MAX_EXPIRES_IN = 10 * 365 * 24 * 3600;
 
 interface CreateBody {
   name?: unknown;
@@ -28,12 +30,15 @@ function parseCreate(body: CreateBody): Omit<TokenRecord, "id" | "createdAt"> {
     if (!Array.isArray(body.packages) || !body.packages.every((p) => typeof p === "string" && p.length > 0 && p.length <= 256)) {
       throw badRequest("packages must be a list of name patterns such as @acme/* or left-pad");
     }
+    // An empty list would read as "no restriction" to anyone skimming the listing: refuse it.
+    if (body.packages.length === 0) throw badRequest('packages must name at least one pattern; leave it out (or use ["*"]) for every name');
+    if (body.packages.length > 100) throw badRequest("packages may list at most 100 patterns");
     packages = body.packages as string[];
   }
   let expiresAt: string | undefined;
   if (body.expiresIn !== undefined) {
-    if (typeof body.expiresIn !== "number" || !Number.isFinite(body.expiresIn) || body.expiresIn <= 0) {
-      throw badRequest("expiresIn must be a positive number of seconds");
+    if (typeof body.expiresIn !== "number" || !Number.isFinite(body.expiresIn) || body.expiresIn <= 0 || body.expiresIn > MAX_EXPIRES_IN) {
+      throw badRequest(`expiresIn must be a positive number of seconds, at most ${MAX_EXPIRES_IN} (10 years)`);
     }
     expiresAt = new Date(Date.now() + body.expiresIn * 1000).toISOString();
   }
@@ -56,7 +61,7 @@ tokens.get("/", async (c) => c.json({ tokens: await new TokenStore(c.env.TOKENS)
 tokens.delete("/:id", async (c) => {
   const hash = await new TokenStore(c.env.TOKENS).revoke(c.req.param("id"));
   if (!hash) throw notFound("no token with that id");
-  forgetToken(hash);
+  forgetToken(hash, c.req.param("id"));
   recordAudit(c, { action: "token.revoke", target: c.req.param("id") });
   return c.json({ ok: true });
 });
