@@ -8,6 +8,7 @@ import { resolveRegion } from "../shared/tiers/region";
 import { admin } from "./admin";
 import "./context";
 import { errorResponse, jsonError, protocolOf } from "./errors";
+import { auditRefusals } from "./middleware/audit-refusals";
 import { authenticate } from "./middleware/authenticate";
 import { rateLimit } from "./middleware/rate-limit";
 import { requestFilter } from "./middleware/request-filter";
@@ -35,6 +36,8 @@ app.use(async function metrics(c, next) {
   recordRequest(c.get("region"), c.get("protocol"), tier, c.res.status, performance.now() - started);
 });
 
+// Outside the filter, so requests it refuses reach the audit log's record of refusals too.
+app.use(auditRefusals());
 // After metrics so refused requests are counted; before auth so hostile input meets no parser.
 app.use(requestFilter());
 app.use(authenticate());

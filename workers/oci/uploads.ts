@@ -9,6 +9,7 @@ import { authorizedRepository, objectStore, repositories } from "./context";
 import { ociError } from "./errors";
 import { blobCacheKey, dataObject } from "./keys";
 import { parseContentRange, parseDigest, parseRepositoryName, type Digest } from "./names";
+import { recordAudit } from "../audit";
 
 const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -42,7 +43,9 @@ function progress(name: string, id: string, received: number): Record<string, st
   };
 }
 
-function created(c: Context, name: string, digest: string): Response {
+/** The answer to a blob push that committed, and its audit entry. */
+function created(c: Context, name: string, digest: string, mountedFrom?: string): Response {
+  recordAudit(c, { action: "oci.blob.push", target: `${name}@${digest}`, ...(mountedFrom ? { detail: { mountedFrom } } : {}) });
   return c.body(null, 201, { location: `/v2/${name}/blobs/${digest}`, "docker-content-digest": digest });
 }
 
@@ -75,7 +78,7 @@ export async function startUpload(c: Context): Promise<Response> {
     }
     if (mayPull && (await repositories(c).mountBlob(name, source, digest.digest))) {
       await c.get("tiers").appeared([blobCacheKey(name, digest.digest)]);
-      return created(c, name, digest.digest);
+      return created(c, name, digest.digest, source);
     }
   }
 
