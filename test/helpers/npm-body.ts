@@ -61,10 +61,13 @@ function tarHeader(path: string, size: number): Uint8Array {
   return h;
 }
 
-/** A .tgz holding these files under `package/` (contents as strings or bytes), in this order. */
-export function makeTarball(files: Record<string, string | Uint8Array>): Uint8Array {
+/**
+ * A .tgz holding these files under `package/` (contents as strings or bytes), in this order; a
+ * list of pairs may name one path twice, as a hostile archive can.
+ */
+export function makeTarball(files: Record<string, string | Uint8Array> | Array<[string, string | Uint8Array]>): Uint8Array {
   const parts: Uint8Array[] = [];
-  for (const [path, content] of Object.entries(files)) {
+  for (const [path, content] of Array.isArray(files) ? files : Object.entries(files)) {
     const body = typeof content === "string" ? encoder.encode(content) : content;
     parts.push(tarHeader(`package/${path}`, body.byteLength), body, new Uint8Array((BLOCK - (body.byteLength % BLOCK)) % BLOCK));
   }
