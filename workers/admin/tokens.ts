@@ -19,6 +19,7 @@ interface CreateBody {
 }
 
 function parseCreate(body: CreateBody): Omit<TokenRecord, "id" | "createdAt"> {
+  if (!body || typeof body !== "object" || Array.isArray(body)) throw badRequest("token request must be a JSON object");
   if (typeof body.name !== "string" || !/^[A-Za-z0-9._@-]{1,64}$/.test(body.name)) {
     throw badRequest("name must be 1-64 characters of letters, digits, . _ @ -");
   }

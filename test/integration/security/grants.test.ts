@@ -1,6 +1,8 @@
 // OCI bearer grants (/v2/token) are an OCI credential only: npm and the admin API refuse them;
 // each counts against the rate limits of the token that minted it; and it dies with that token.
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { TokenStore } from "../../../shared/origin";
 import { NpmClient } from "../../helpers/npm-client";
 import { expectNpmError } from "../../helpers/npm-expect";
 import { basic, bearerToken, expectOciError, OciClient, randomImage } from "../../helpers/oci";
@@ -72,5 +74,32 @@ describe("grants and revocation", () => {
     expect((await viaGrant.request("/v2/")).status).toBe(200);
     await new Promise((r) => setTimeout(r, 1100));
     await expectOciError(await viaGrant.request("/v2/"), 401, "UNAUTHORIZED");
+  });
+});
+
+describe("grants and revocation by another PoP (this isolate's cache is not told)", () => {
+  const fetch = workerWith({ ANONYMOUS_READ: "false", TOKEN_CACHE_SECONDS: "1" });
+
+  it("a grant is refused in every region within TOKEN_CACHE_SECONDS", async () => {
+    const { id, token } = await createToken({ scopes: ["read"] }, fetch);
+    const grant = await bearerToken(["repository:elsewhere/app:pull"], basic(token), fetch);
+    const viaGrant = new OciClient(fetch, `Bearer ${grant}`);
+    const everywhere = () => Promise.all(["us-east", "eu-west", "ap-south"].map(async (r) => {
+      const res = await viaGrant.inRegion(r).request("/v2/");
+      await res.arrayBuffer();
+      return res.status;
+    }));
+    expect(await everywhere()).toEqual([200, 200, 200]);
+    // What DELETE /_/tokens/:id does in another isolate: the KV records go, nothing here is told.
+    await new TokenStore(env.TOKENS).revoke(id);
+    const revokedAt = Date.now();
+    let statuses: number[] = [];
+    while (Date.now() - revokedAt < 3000) {
+      statuses = await everywhere();
+      if (statuses.every((s) => s === 401)) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(statuses).toEqual([401, 401, 401]);
+    expect(Date.now() - revokedAt).toBeLessThanOrEqual(1000 + 500);
   });
 });
