@@ -43,9 +43,9 @@ function progress(name: string, id: string, received: number): Record<string, st
   };
 }
 
-/** The answer to a blob push that committed, and its audit entry. */
-function created(c: Context, name: string, digest: string, mountedFrom?: string): Response {
-  recordAudit(c, { action: "oci.blob.push", target: `${name}@${digest}`, ...(mountedFrom ? { detail: { mountedFrom } } : {}) });
+/** The answer to a blob push (an upload or a mount) that committed, and its audit entry. */
+function created(c: Context, name: string, digest: string): Response {
+  recordAudit(c, { action: "oci.blob.push", target: `${name}@${digest}` });
   return c.body(null, 201, { location: `/v2/${name}/blobs/${digest}`, "docker-content-digest": digest });
 }
 
@@ -78,7 +78,7 @@ export async function startUpload(c: Context): Promise<Response> {
     }
     if (mayPull && (await repositories(c).mountBlob(name, source, digest.digest))) {
       await c.get("tiers").appeared([blobCacheKey(name, digest.digest)]);
-      return created(c, name, digest.digest, source);
+      return created(c, name, digest.digest);
     }
   }
 
