@@ -54,7 +54,10 @@ export function auditRefusals(): MiddlewareHandler<{ Bindings: Cloudflare.Env }>
     const status = c.res.status;
     // Unset when the request filter refused the request before authentication ran.
     const failedAuth = c.get("badCredentials") === true;
-    const refusedWrite = !SAFE_METHODS.has(c.req.method) && status >= 400 && status < 500;
+    // A 401 to a write sent without credentials is the challenge that starts docker's token
+    // flow (every push begins with one), not a refusal worth a record.
+    const challenge = status === 401 && !c.req.header("authorization");
+    const refusedWrite = !SAFE_METHODS.has(c.req.method) && status >= 400 && status < 500 && !challenge;
     if (!failedAuth && !refusedWrite) return;
     const ip = clientIp(c.req.raw.headers, c.get("config").devRegionHeader);
     const dropped = budget.take(`${c.get("region")}\n${ip}`, Date.now());

@@ -47,6 +47,10 @@ describe("the audit log", () => {
     expect((await oci.request("/v2/refused/app/blobs/uploads/", { method: "POST", headers: from("192.0.2.11") })).status).toBe(403);
     const refused = (await entries()).filter((e) => e.action === "write.refused" && e.actor === `token:${id}`);
     expect(refused.map((e) => [e.target, e.detail?.method, e.detail?.status]).sort()).toEqual([["/npm/refused-write", "PUT", 403], ["/v2/refused/app/blobs/uploads/", "POST", 403]]);
+    // A 401 to a write without credentials is a challenge (docker's token flow starts with one
+    // on every push): not recorded.
+    expect((await fetch("/v2/anon/app/blobs/uploads/", { method: "POST", headers: from("192.0.2.12") })).status).toBe(401);
+    expect((await entries()).filter((e) => e.detail?.client === "192.0.2.12")).toEqual([]);
   });
 
   it("keeps at most its budget of refusals per caller, and says how many it left out", async () => {
