@@ -21,20 +21,24 @@ export function rateLimit(): MiddlewareHandler<{ Bindings: Cloudflare.Env }> {
   return async function rateLimit(c, next) {
     const config = c.get("config");
     const principal = c.get("principal");
-    if (!config.rateLimit.enabled || principal.kind === "admin") return next();
+    if (!config.rateLimit.enabled) return next();
 
     const ip = clientIp(c.req.raw.headers, config.devRegionHeader);
+    const badCredentials = c.get("badCredentials");
+    // Per PoP: in dev one process plays every region, so the region is part of the key.
+    const guesser = `${c.get("region")}\n${ip}`;
+    // Checked before the admin exemption: a right guess of the admin secret must not answer
+    // differently from a wrong one either.
+    const presented = badCredentials || principal.kind !== "anonymous";
+    const blocked = presented ? guessing.blockedFor(guesser, Date.now()) : null;
+    if (blocked) throw tooManyGuesses(c.get("region"), blocked);
+    if (principal.kind === "admin") return next();
+
     // Credentials that did not verify are a guess, wherever they were sent: they count against
     // the caller's auth limit, not the route's class.
-    const badCredentials = c.get("badCredentials");
     const cls = badCredentials ? "auth" : routeClass(c.req.method, c.req.path);
     // A grant counts against the token it was minted from, on every route.
     const tokenId = principal.kind === "token" ? principal.token.id : principal.kind === "grant" ? principal.grant.tokenId : undefined;
-    const presented = badCredentials || principal.kind !== "anonymous";
-    // Per PoP: in dev one process plays every region, so the region is part of the key.
-    const guesser = `${c.get("region")}\n${ip}`;
-    const blocked = presented ? guessing.blockedFor(guesser, Date.now()) : null;
-    if (blocked) throw tooManyGuesses(c.get("region"), blocked);
     const keys = limitKeys(config.rateLimit, cls, { tokenId, ip });
     const namespace = c.env.RATE_LIMITER;
     const verdict = await decide(keys, {

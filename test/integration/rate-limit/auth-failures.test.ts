@@ -33,6 +33,10 @@ describe("failed authentications", () => {
     expect(right.headers.get("retry-after")).toMatch(/^\d+$/);
     if (path.startsWith("/v2/")) await expectOciError(right, 429, "TOOMANYREQUESTS");
     else await expectNpmError(right, 429, /too many failed authentications/);
+    // The admin secret, right as it is, meets the same 429 from this address.
+    const admin = await fetch(path, { headers: from(ip, header("test-admin-secret")) });
+    expect(admin.status).toBe(429);
+    await admin.arrayBuffer();
     // Another address with the same token is not affected, nor is anonymous reading from this one.
     expect((await fetch(path === "/npm/left-pad" ? "/npm/-/whoami" : path, { headers: from("203.0.113.9", header(token)) })).status).toBe(200);
     expect((await fetch("/npm/-/ping", { headers: from(ip) })).status).toBe(200);
