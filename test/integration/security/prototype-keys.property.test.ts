@@ -9,6 +9,9 @@ import { basic, bearerToken, content, imageManifest, OciClient, tokenRequest } f
 import { createToken } from "../../helpers/tokens";
 import { workerWith } from "../../helpers/worker";
 
+// Many requests each: room for a machine shared with other test runs.
+const PROPERTY_TIMEOUT_MS = 60_000;
+
 const fetch = workerWith({});
 const PROTO_KEYS = Object.getOwnPropertyNames(Object.prototype);
 const names = fc.oneof(fc.constantFrom(...PROTO_KEYS), fc.stringMatching(/^[a-z][a-z0-9_]{0,12}$/));
@@ -37,7 +40,7 @@ describe("npm names that are Object.prototype keys", () => {
       expect((await npm.packument(pkg))._rev).toBe(before._rev);
       expect(await removals(pkg)).toBe(audited);
     }), { numRuns: 60 });
-  });
+  }, PROPERTY_TIMEOUT_MS);
 
   it("a dist-tag named like one is set, listed, served and removed as an own key", async () => {
     for (const tag of ["constructor", "__proto__", "toString", "valueOf", "hasOwnProperty"]) {
@@ -60,7 +63,7 @@ describe("npm names that are Object.prototype keys", () => {
       await expectNpmError(res, 400, "is not published");
       expect((await npm.packument(pkg))._rev).toBe(doc._rev);
     }), { numRuns: PROTO_KEYS.length });
-  });
+  }, PROPERTY_TIMEOUT_MS);
 });
 
 describe("OCI repository names that are Object.prototype keys", () => {
@@ -88,5 +91,5 @@ describe("OCI repository names that are Object.prototype keys", () => {
     await oci.pushBlobs("constructor", config);
     await oci.pushManifest("constructor", "v1", image);
     expect((await oci.getManifest("constructor", "v1")).status).toBe(200);
-  });
+  }, PROPERTY_TIMEOUT_MS);
 });

@@ -9,6 +9,9 @@ import { basic, content, expectOciError, imageManifest, MEDIA, OciClient, ociKey
 import { ADMIN_SECRET, bearer, createToken } from "../../helpers/tokens";
 import { workerWith } from "../../helpers/worker";
 
+// Many requests each: room for a machine shared with other test runs.
+const PROPERTY_TIMEOUT_MS = 60_000;
+
 const fetch = workerWith({ RATE_LIMIT_ENABLED: "false" });
 
 /** JSON text nesting `depth` objects (built as text: a test-side stringify would overflow too). */
@@ -111,7 +114,7 @@ describe("admin token creation", () => {
       await expectJson4xx(res);
       expect(await tokenCount()).toBe(tokens);
     }), { numRuns: 80 });
-  });
+  }, PROPERTY_TIMEOUT_MS);
 });
 
 describe("the other admin write routes", () => {
@@ -121,7 +124,7 @@ describe("the other admin write routes", () => {
       if (res.status < 300) return void (await res.arrayBuffer());
       await expectJson4xx(res);
     }), { numRuns: 40 });
-  });
+  }, PROPERTY_TIMEOUT_MS);
 });
 
 describe("npm write bodies with prototype keys", () => {
@@ -148,5 +151,5 @@ describe("npm write bodies with prototype keys", () => {
       await expectJson4xx(res);
       expect(await storedUnder(`npm/${name}/`)).toEqual([]);
     }), { numRuns: 60 });
-  });
+  }, PROPERTY_TIMEOUT_MS);
 });
