@@ -12,6 +12,7 @@ import { home } from "./home";
 import { authenticate } from "./middleware/authenticate";
 import { rateLimit } from "./middleware/rate-limit";
 import { requestFilter } from "./middleware/request-filter";
+import { auditRefusals } from "./middleware/audit-refusals";
 import { npm } from "./npm";
 import { oci } from "./oci";
 import { CACHE_HEADER } from "./responses";
@@ -36,6 +37,8 @@ app.use(async function metrics(c, next) {
   recordRequest(c.get("region"), c.get("protocol"), tier, c.res.status, performance.now() - started);
 });
 
+// Outside the filter, so requests it refuses reach the audit log's record of refusals too.
+app.use(auditRefusals());
 // After metrics so refused requests are counted; before auth so hostile input meets no parser.
 app.use(requestFilter());
 app.use(authenticate());

@@ -12,22 +12,17 @@ export interface AuditInput {
   detail?: Record<string, unknown>;
 }
 
-// Keys whose values are credentials whatever they look like; `tokenId` and friends are not.
-const SECRET_KEY = /^(token|secret|password|passwd|authorization|auth|credentials?|_authToken|access_token|admin_?token)$/i;
-// pkgedge tokens, OCI bearer tokens (JWT-like) and Basic/Bearer header values, wherever they hide.
-const SECRET_VALUE = [/pke_[A-Za-z0-9]{8,}/g, /\b(?:Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi, /eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+\.?[A-Za-z0-9_-]*/g];
+// Secrets are redacted by where they sit, never by what a value looks like: a package called
+// `pke_release2024` is a name. Fields named like credentials (a headers object's Authorization
+// and Cookie included) are replaced whatever they hold; `tokenId` and friends are not secrets.
+const SECRET_KEY = /^(token|secret|password|passwd|authorization|proxy-authorization|cookie|set-cookie|x-api-key|auth|credentials?|_authToken|access_token|refresh_token|admin_?token|otp)$/i;
 
-function scrubString(s: string): string {
-  return SECRET_VALUE.reduce((out, re) => out.replace(re, "[redacted]"), s);
-}
-
-/** A copy of `value` with credentials replaced; depth-limited so a cyclic detail cannot hang. */
+/** A copy of `value` with credential fields replaced; depth-limited so a cyclic detail cannot hang. */
 export function redact(value: unknown, depth = 0): unknown {
-  if (typeof value === "string") return scrubString(value);
   if (value === null || typeof value !== "object") return value;
   if (depth > 6) return "[nested]";
   if (Array.isArray(value)) return value.slice(0, 100).map((v) => redact(v, depth + 1));
-  const out: Record<string, unknown> = {};
+  const out: Record<string, unknown> = Object.create(null);
   for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) ? "[redacted]" : redact(v, depth + 1);
   return out;
 }
@@ -60,7 +55,7 @@ export function auditEntry(c: Context, input: AuditInput, now = new Date()): Aud
     id: crypto.randomUUID(),
     at: now.toISOString(),
     action: input.action,
-    target: scrubString(input.target),
+    target: input.target,
     ...who,
     region: (c.get("region") as string | undefined) ?? "unknown",
     ...(input.detail ? { detail: redact(input.detail) as Record<string, unknown> } : {}),

@@ -68,7 +68,8 @@ export function looksLikeGrant(secret: string): boolean {
 export async function verifyGrant(env: Cloudflare.Env, token: string): Promise<Grant | null> {
   try {
     const claims = await verify(token, await signingKey(env), { alg: "HS256", iss: ISSUER, aud: ISSUER });
-    const access: Record<string, Action[]> = {};
+    // Null prototype: a repository may be called `constructor` or `__proto__`.
+    const access: Record<string, Action[]> = Object.create(null);
     for (const entry of (claims.access as Array<{ name: string; actions: Action[] }> | undefined) ?? []) access[entry.name] = entry.actions;
     return {
       subject: String(claims.sub),

@@ -32,13 +32,15 @@ export function authorize(principal: Principal, scope: Scope, name: string | nul
   if (scope === "read" && anonymousRead) return "allow";
   if (principal.kind === "anonymous") return "unauthenticated";
   if (principal.kind === "grant") {
-    const actions = name === null ? [] : principal.grant.access[name] ?? [];
+    // Repository names are user-chosen: never read one through the prototype chain.
+    const actions = name !== null && Object.hasOwn(principal.grant.access, name) ? principal.grant.access[name]! : [];
     const needed = scope === "read" ? "pull" : "push";
     return actions.includes(needed) || actions.includes("*") ? "allow" : "forbidden";
   }
   const { token } = principal;
   if (!hasScope(token, scope)) return "forbidden";
-  if (name !== null && token.packages && token.packages.length > 0 && !token.scopes.includes("admin")) {
+  // An empty list matches nothing (never "every name"): only an absent list covers every name.
+  if (name !== null && token.packages !== undefined && !token.scopes.includes("admin")) {
     if (!token.packages.some((p) => matchesPattern(p, name))) return "forbidden";
   }
   return "allow";

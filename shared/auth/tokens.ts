@@ -60,9 +60,34 @@ export async function verifyToken(store: TokenStore, secret: string, cacheSecond
   return record;
 }
 
-/** Drops a token from this isolate's cache (called on revocation). */
-export function forgetToken(hash: string): void {
+// Grants name the token they were minted from; whether that token is still live is cached per
+// isolate under the same bound as a secret's verification, so a grant dies with its token.
+const liveIds = new Map<string, CachedVerification>();
+
+/** The live record of the token with this id, or null once it is revoked or expired. */
+export async function verifyTokenId(store: TokenStore, id: string, cacheSeconds: number): Promise<TokenRecord | null> {
+  const now = Date.now();
+  const hit = liveIds.get(id);
+  let record: TokenRecord | null;
+  if (hit && hit.until > now) {
+    record = hit.record;
+  } else {
+    record = await store.findById(id, cacheSeconds > 0 ? Math.max(30, cacheSeconds) : undefined);
+    if (record && cacheSeconds > 0) {
+      if (liveIds.size >= MAX_CACHED) liveIds.delete(liveIds.keys().next().value!);
+      liveIds.set(id, { record, until: now + cacheSeconds * 1000 });
+    } else {
+      liveIds.delete(id);
+    }
+  }
+  if (record?.expiresAt && Date.parse(record.expiresAt) <= now) return null;
+  return record;
+}
+
+/** Drops a token from this isolate's caches (called on revocation), by secret hash and by id. */
+export function forgetToken(hash: string, id?: string): void {
   verified.delete(hash);
+  if (id !== undefined) liveIds.delete(id);
 }
 
 /** What a new token may do: everything of its record but the id and creation time. */
@@ -79,6 +104,6 @@ export async function issueToken(store: TokenStore, fields: TokenFields): Promis
 /** Revokes a token by id (at once in this isolate); false when there is no such token. */
 export async function revokeToken(store: TokenStore, id: string): Promise<boolean> {
   const hash = await store.revoke(id);
-  if (hash) forgetToken(hash);
+  if (hash) forgetToken(hash, id);
   return hash !== null;
 }

@@ -34,11 +34,33 @@ export async function readBodyLimited(request: Request, limit: number): Promise<
   return out;
 }
 
+/** Nesting no registry document needs: deeper ones are refused before anything recurses over them. */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * True when `value` nests arrays/objects deeper than `max`. Walks with its own stack: the
+ * recursive code that would otherwise meet the value first (JSON.stringify, structured clone)
+ * overflows the call stack on deep input and turns a client error into a 500.
+ */
+export function tooDeep(value: unknown, max = MAX_JSON_DEPTH): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    if (depth >= max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === "object") stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 export async function readJsonLimited<T = unknown>(request: Request, limit: number): Promise<T> {
   const bytes = await readBodyLimited(request, limit);
+  let value: unknown;
   try {
-    return JSON.parse(new TextDecoder().decode(bytes)) as T;
+    value = JSON.parse(new TextDecoder().decode(bytes));
   } catch {
     throw new RegistryError("BAD_REQUEST", "request body is not valid JSON");
   }
+  if (tooDeep(value)) throw new RegistryError("BAD_REQUEST", `request body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  return value as T;
 }

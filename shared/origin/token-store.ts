@@ -34,6 +34,14 @@ export class TokenStore {
     return this.kv.get<TokenRecord>(byHash(hash), { type: "json", ...(cacheTtl ? { cacheTtl } : {}) });
   }
 
+  /** Looks a token up by id (how a grant finds the token it was minted from). */
+  async findById(id: string, cacheTtl?: number): Promise<TokenRecord | null> {
+    const entry = await this.kv.get<TokenRecord & { hash: string }>(byId(id), { type: "json", ...(cacheTtl ? { cacheTtl } : {}) });
+    if (!entry) return null;
+    const { hash: _hash, ...record } = entry;
+    return record;
+  }
+
   async list(): Promise<TokenRecord[]> {
     const out: TokenRecord[] = [];
     let cursor: string | undefined;

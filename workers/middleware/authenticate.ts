@@ -2,7 +2,7 @@
 // password, as twine and docker send it). It never rejects: routes decide with requireAccess().
 import type { MiddlewareHandler } from "hono";
 import { looksLikeGrant, verifyGrant } from "../../shared/auth/grants";
-import { secretsEqual, verifyToken } from "../../shared/auth/tokens";
+import { secretsEqual, verifyToken, verifyTokenId } from "../../shared/auth/tokens";
 import { TokenStore } from "../../shared/origin";
 
 /**
@@ -38,8 +38,12 @@ export function authenticate(): MiddlewareHandler<{ Bindings: Cloudflare.Env }> 
       if (admin && (await secretsEqual(secret, admin))) {
         c.set("principal", { kind: "admin" });
       } else if (looksLikeGrant(secret)) {
-        const grant = await verifyGrant(c.env, secret);
-        if (grant) c.set("principal", { kind: "grant", grant });
+        // Grants are the OCI token flow's credential: npm and the admin API take pkgedge tokens
+        // only. A grant minted from a token lives no longer than that token (revoked or expired).
+        const grant = c.get("protocol") === "oci" ? await verifyGrant(c.env, secret) : null;
+        const live = grant && (grant.tokenId === undefined ||
+          (await verifyTokenId(new TokenStore(c.env.TOKENS), grant.tokenId, c.get("config").tokenCacheSeconds)) !== null);
+        if (grant && live) c.set("principal", { kind: "grant", grant });
         else c.set("badCredentials", true);
       } else {
         const record = await verifyToken(new TokenStore(c.env.TOKENS), secret, c.get("config").tokenCacheSeconds);

@@ -180,8 +180,9 @@ const getVersion = async (c: Context) => {
   const name = authorizedName(c, "read");
   const doc = await readPackument(c, name);
   const wanted = c.req.param("version")!;
-  const version = doc["dist-tags"][wanted] ?? wanted;
-  const manifest = doc.versions[version];
+  // An exact version wins over a tag; names are client-chosen, so only own keys count.
+  const version = Object.hasOwn(doc.versions, wanted) ? wanted : Object.hasOwn(doc["dist-tags"], wanted) ? doc["dist-tags"][wanted]! : wanted;
+  const manifest = Object.hasOwn(doc.versions, version) ? doc.versions[version] : undefined;
   if (!manifest) throw notFound(`version ${name}@${wanted} not found`);
   const origin = new URL(c.req.url).origin;
   return c.json({ ...manifest, dist: { ...manifest.dist, tarball: origin + manifest.dist.tarball } });
@@ -205,8 +206,9 @@ const putPackument = async (c: Context) => {
     await invalidatePackument(c, name, { addedVersions: Object.keys(body.versions ?? {}) });
     return c.json({ ok: true, id: name, rev: doc._rev }, 201);
   }
-  const { doc, removed } = await updateMetadata(store(c), name, body, publisherOf(c), c.get("config").unpublishWindowHours);
+  const { doc, removed, tagChanges } = await updateMetadata(store(c), name, body, publisherOf(c), c.get("config").unpublishWindowHours);
   recordAudit(c, { action: removed.length > 0 ? "npm.unpublish.version" : "npm.metadata.update", target: name, detail: { removed, rev: doc._rev } });
+  for (const { tag, version } of tagChanges) recordAudit(c, { action: "npm.dist-tag.add", target: name, detail: { tag, version, via: "metadata" } });
   await invalidatePackument(c, name, { removedVersions: removed });
   return c.json({ ok: true, id: name, rev: doc._rev }, 200);
 };

@@ -12,6 +12,7 @@ import type { ObjectStore } from "../../shared/origin";
 import { assertPackageName, assertTagName, assertVersion, tarballFile } from "./names";
 import { packumentObject, tarballObject } from "./keys";
 import type { Packument, VersionManifest } from "./packument";
+import { assertSameManifest, installHooks, readTarballFacts } from "./tarball-manifest";
 
 export interface Actor {
   name: string;
@@ -65,11 +66,22 @@ function newRev(previous: string | undefined): string {
 }
 
 function everPublished(doc: Packument | null, version: string): boolean {
-  return !!doc && (version in doc.versions || typeof doc.time[version] === "string");
+  return !!doc && (Object.hasOwn(doc.versions, version) || typeof doc.time[version] === "string");
+}
+
+// Tag, version and file names come from clients: a name such as `constructor` or `__proto__`
+// must never be read through, or written onto, Object.prototype.
+const own = <T>(record: Record<string, T>, key: string): T | undefined => (Object.hasOwn(record, key) ? record[key] : undefined);
+
+/** dist-tags as a null-prototype object, so `tags[name] = v` is a plain write for every name. */
+function tagMap(...sources: Array<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
+  for (const source of sources) for (const [tag, target] of Object.entries(source)) out[tag] = target;
+  return out;
 }
 
 function findAttachment(attachments: Record<string, Attachment>, name: string, version: string, count: number): Attachment | undefined {
-  return attachments[`${name}-${version}.tgz`] ?? attachments[tarballFile(name, version)] ??
+  return own(attachments, `${name}-${version}.tgz`) ?? own(attachments, tarballFile(name, version)) ??
     (count === 1 ? Object.values(attachments)[0] : undefined);
 }
 
@@ -99,6 +111,9 @@ export async function publish(store: ObjectStore, name: string, body: PublishBod
     }
     const dist = (manifest.dist ?? {}) as VersionManifest["dist"];
     const { integrity, shasum, sha512 } = await verifyIntegrity(bytes, dist, `${name}@${version}`);
+    // Installers run what the tarball says; the packument must say the same.
+    const facts = await readTarballFacts(bytes, `${name}@${version}`);
+    assertSameManifest(manifest, facts, `${name}@${version}`);
     const clean: VersionManifest = {
       ...manifest,
       _id: `${name}@${version}`,
@@ -106,9 +121,14 @@ export async function publish(store: ObjectStore, name: string, body: PublishBod
       dist: { ...dist, integrity, shasum, tarball: `/npm/${name}/-/${tarballFile(name, version)}` },
     };
     delete clean.readme;
+    // As npm's registry does: from the tarball, not from what the client claims.
+    delete clean.hasInstallScript;
+    if (Object.keys(installHooks(facts.pkg, facts.hasGypFile)).length > 0) clean.hasInstallScript = true;
     prepared.push({ version, manifest: clean, bytes, sha512 });
   }
-  const tags = body["dist-tags"] ?? {};
+  const rawTags = body["dist-tags"] ?? {};
+  if (typeof rawTags !== "object" || Array.isArray(rawTags)) throw badRequest("dist-tags must be an object of tag -> version");
+  const tags = tagMap(rawTags);
   for (const [tag, target] of Object.entries(tags)) {
     assertTagName(tag);
     if (typeof target !== "string") throw badRequest(`dist-tag ${tag} must name a version`);
@@ -143,9 +163,9 @@ export async function publish(store: ObjectStore, name: string, body: PublishBod
         versions[p.version] = p.manifest;
         time[p.version] = now;
       }
-      const distTags = { ...doc["dist-tags"], ...tags };
+      const distTags = tagMap(doc["dist-tags"], tags);
       for (const [tag, target] of Object.entries(tags)) {
-        if (!versions[target]) throw badRequest(`dist-tag ${tag} points at ${target}, which is not a version of ${name}`);
+        if (!own(versions, target)) throw badRequest(`dist-tag ${tag} points at ${target}, which is not a version of ${name}`);
       }
       if (!distTags.latest) distTags.latest = semver.rsort(Object.keys(versions))[0]!;
       const newest = prepared[prepared.length - 1]!;
@@ -191,16 +211,27 @@ function cannotRepublish(name: string, version: string): RegistryError {
   return conflict(`cannot publish over the previously published version ${name}@${version}: versions can never be reused, even after unpublish`);
 }
 
+/** A dist-tag the metadata PUT moved or added: audited as a tag change. */
+export interface TagChange {
+  tag: string;
+  version: string;
+}
+
 /**
  * Applies a packument PUT without tarballs, as `npm deprecate` and `npm unpublish pkg@ver` send
- * it: only version removals, `deprecated` messages and dist-tags are taken from the body.
+ * it: only version removals, `deprecated` messages and dist-tags are taken from the body, and a
+ * dist-tag it moves or adds must pass the same rules as the dist-tag API.
  */
-export async function updateMetadata(store: ObjectStore, name: string, body: PublishBody, actor: Actor, unpublishWindowHours: number): Promise<{ doc: Packument; removed: string[] }> {
-  if (!body.versions || typeof body.versions !== "object") throw badRequest("packument update has no versions");
+export async function updateMetadata(store: ObjectStore, name: string, body: PublishBody, actor: Actor, unpublishWindowHours: number): Promise<{ doc: Packument; removed: string[]; tagChanges: TagChange[] }> {
+  const incomingVersions = body.versions;
+  if (!incomingVersions || typeof incomingVersions !== "object" || Array.isArray(incomingVersions)) throw badRequest("packument update has no versions");
+  const incomingTags = body["dist-tags"] ?? {};
+  if (typeof incomingTags !== "object" || Array.isArray(incomingTags)) throw badRequest("dist-tags must be an object of tag -> version");
   let removed: string[] = [];
+  let tagChanges: TagChange[] = [];
   const result = await store.updateJson<Packument>(packumentObject(name), (current) => {
     if (!current || Object.keys(current.versions).length === 0) {
-      if (Object.keys(body.versions!).length > 0) throw badRequest(`publish of ${name} has no tarball in _attachments`);
+      if (Object.keys(incomingVersions).length > 0) throw badRequest(`publish of ${name} has no tarball in _attachments`);
       throw notFound(`package ${name} not found`);
     }
     if (body._rev !== undefined && body._rev !== current._rev) {
@@ -208,15 +239,15 @@ export async function updateMetadata(store: ObjectStore, name: string, body: Pub
     }
     const now = new Date().toISOString();
     const versions = { ...current.versions };
-    removed = Object.keys(current.versions).filter((v) => !(v in body.versions!));
+    removed = Object.keys(current.versions).filter((v) => !Object.hasOwn(incomingVersions, v));
     for (const v of removed) {
       assertMayUnpublish(current, v, actor, unpublishWindowHours);
       delete versions[v];
     }
-    for (const [v, incoming] of Object.entries(body.versions!)) {
-      const stored = versions[v];
+    for (const [v, incoming] of Object.entries(incomingVersions)) {
+      const stored = own(versions, v);
       if (!stored) throw badRequest(`version ${v} is not published; publish it with its tarball`);
-      const deprecated = incoming?.deprecated;
+      const deprecated = incoming && typeof incoming === "object" ? incoming.deprecated : undefined;
       if (deprecated === undefined || deprecated === "") {
         if (stored.deprecated !== undefined) versions[v] = { ...stored, deprecated: undefined };
       } else if (typeof deprecated === "string" && deprecated !== stored.deprecated) {
@@ -225,15 +256,27 @@ export async function updateMetadata(store: ObjectStore, name: string, body: Pub
       if (versions[v]?.deprecated === undefined) delete versions[v]!.deprecated;
     }
     if (Object.keys(versions).length === 0) throw badRequest("cannot remove every version this way; unpublish the whole package");
-    const distTags: Record<string, string> = {};
-    for (const [tag, target] of Object.entries({ ...current["dist-tags"], ...(body["dist-tags"] ?? {}) })) {
-      if (versions[target]) distTags[tag] = target;
+    // Tags the body moves or adds go through the dist-tag API's rules; tags it leaves out stay.
+    tagChanges = [];
+    for (const [tag, target] of Object.entries(incomingTags)) {
+      if (own(current["dist-tags"], tag) === target) continue;
+      assertTagName(tag);
+      if (typeof target !== "string") throw badRequest(`dist-tag ${tag} must name a version`);
+      assertVersion(target);
+      if (!own(versions, target)) throw badRequest(`dist-tag ${tag} points at ${target}, which is not a version of ${name}`);
+      tagChanges.push({ tag, version: target });
     }
-    if (!distTags.latest) distTags.latest = semver.rsort(Object.keys(versions))[0]!;
+    const distTags: Record<string, string> = Object.create(null);
+    for (const [tag, target] of Object.entries(current["dist-tags"])) if (own(versions, target)) distTags[tag] = target;
+    for (const { tag, version } of tagChanges) distTags[tag] = version;
+    if (!distTags.latest) {
+      distTags.latest = semver.rsort(Object.keys(versions))[0]!;
+      if (current["dist-tags"].latest !== distTags.latest && !tagChanges.some((t) => t.tag === "latest")) tagChanges.push({ tag: "latest", version: distTags.latest });
+    }
     return { ...current, _rev: newRev(current._rev), versions, "dist-tags": distTags, time: { ...current.time, modified: now } };
   });
   if (removed.length) await store.delete(removed.map((v) => tarballObject(name, tarballFile(name, v))));
-  return { doc: result!.doc, removed };
+  return { doc: result!.doc, removed, tagChanges };
 }
 
 function assertMayUnpublish(doc: Packument, version: string, actor: Actor, windowHours: number): void {
@@ -268,9 +311,9 @@ export async function setDistTag(store: ObjectStore, name: string, tag: string, 
   assertVersion(version);
   const result = await store.updateJson<Packument>(packumentObject(name), (current) => {
     if (!current || Object.keys(current.versions).length === 0) throw notFound(`package ${name} not found`);
-    if (!current.versions[version]) throw notFound(`version ${name}@${version} not found`);
-    if (current["dist-tags"][tag] === version) return null;
-    return { ...current, _rev: newRev(current._rev), "dist-tags": { ...current["dist-tags"], [tag]: version }, time: { ...current.time, modified: new Date().toISOString() } };
+    if (!own(current.versions, version)) throw notFound(`version ${name}@${version} not found`);
+    if (own(current["dist-tags"], tag) === version) return null;
+    return { ...current, _rev: newRev(current._rev), "dist-tags": tagMap(current["dist-tags"], { [tag]: version }), time: { ...current.time, modified: new Date().toISOString() } };
   });
   return result!.doc["dist-tags"];
 }
@@ -279,8 +322,8 @@ export async function removeDistTag(store: ObjectStore, name: string, tag: strin
   if (tag === "latest") throw badRequest("the latest dist-tag cannot be removed; point it at another version instead");
   const result = await store.updateJson<Packument>(packumentObject(name), (current) => {
     if (!current || Object.keys(current.versions).length === 0) throw notFound(`package ${name} not found`);
-    if (!(tag in current["dist-tags"])) throw notFound(`dist-tag ${tag} not found on ${name}`);
-    const tags = { ...current["dist-tags"] };
+    if (!Object.hasOwn(current["dist-tags"], tag)) throw notFound(`dist-tag ${tag} not found on ${name}`);
+    const tags = tagMap(current["dist-tags"]);
     delete tags[tag];
     return { ...current, _rev: newRev(current._rev), "dist-tags": tags, time: { ...current.time, modified: new Date().toISOString() } };
   });

@@ -56,7 +56,8 @@ export function canList(c: Context, name: string): boolean {
   // A grant carries its token's scopes and patterns, so the catalog can be filtered as for the token.
   const { scopes, packages } = principal.grant;
   const reads = scopes.length > 0;
-  const covers = scopes.includes("admin") || !packages?.length || packages.some((p) => matchesPattern(p, name));
+  // Only an absent list covers every name; an empty one covers none.
+  const covers = scopes.includes("admin") || packages === undefined || packages.some((p) => matchesPattern(p, name));
   return isAnonymousPull(c.get("config"), name) || (reads && covers);
 }
 
@@ -66,7 +67,8 @@ export async function tokenEndpoint(c: Context): Promise<Response> {
   const principal = c.get("principal");
   if (principal.kind === "grant") throw ociError("UNAUTHORIZED", "present a pkgedge token (Basic auth password), not a bearer grant");
   const config = c.get("config");
-  const access: Record<string, Action[]> = {};
+  // Null prototype: the client names the repositories, `constructor` included.
+  const access: Record<string, Action[]> = Object.create(null);
   for (const scope of c.req.queries("scope") ?? []) {
     // "repository:<name>:<actions>"; several may be space-separated in one parameter.
     for (const item of scope.split(" ")) {
@@ -76,7 +78,7 @@ export async function tokenEndpoint(c: Context): Promise<Response> {
       const allowed = allowedActions(principal, config, name);
       const wanted = parts[2]!.split(",").flatMap((a) => (a === "*" ? ["pull", "push", "delete"] : [a]));
       const granted = allowed.filter((a) => wanted.includes(a));
-      if (granted.length > 0) access[name] = [...new Set([...(access[name] ?? []), ...granted])];
+      if (granted.length > 0) access[name] = [...new Set([...(Object.hasOwn(access, name) ? access[name]! : []), ...granted])];
     }
   }
   const now = Date.now();

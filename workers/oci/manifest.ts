@@ -2,6 +2,7 @@
 // manifest list) and works out what they reference: the blobs and child manifests that must
 // exist, and the subject and artifact type the referrers API reports.
 import * as z from "zod";
+import { MAX_JSON_DEPTH, tooDeep } from "../../shared/http/body";
 import { ociError } from "./errors";
 import type { Descriptor } from "./storage";
 
@@ -61,6 +62,7 @@ export function parseManifest(bytes: Uint8Array, contentType: string | undefined
     throw ociError("MANIFEST_INVALID", "manifest is not valid UTF-8 JSON");
   }
   if (!doc || typeof doc !== "object" || Array.isArray(doc)) throw ociError("MANIFEST_INVALID", "manifest must be a JSON object");
+  if (tooDeep(doc)) throw ociError("MANIFEST_INVALID", `manifest nests deeper than ${MAX_JSON_DEPTH} levels`);
   const declared = (doc as { mediaType?: unknown }).mediaType;
   const headerType = contentType?.split(";")[0]?.trim().toLowerCase() || undefined;
   if (declared !== undefined && typeof declared !== "string") throw ociError("MANIFEST_INVALID", "mediaType must be a string");

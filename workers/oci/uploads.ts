@@ -12,6 +12,7 @@ import { ociError } from "./errors";
 import { blobObject, dataObject } from "./keys";
 import { blobCacheKey } from "./objects";
 import { parseContentRange, parseDigest, parseRepositoryName, type Digest } from "./names";
+import { recordAudit } from "../audit";
 
 const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -47,7 +48,9 @@ function progress(name: string, id: string, received: number): Record<string, st
   };
 }
 
+/** The answer to a blob push (an upload or a mount) that committed, and its audit entry. */
 function created(c: Context, name: string, digest: string): Response {
+  recordAudit(c, { action: "oci.blob.push", target: `${name}@${digest}` });
   return c.body(null, 201, { location: `/v2/${name}/blobs/${digest}`, "docker-content-digest": digest });
 }
 

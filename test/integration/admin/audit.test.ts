@@ -37,7 +37,7 @@ describe("the audit log", () => {
     expect((await as.publish("audited-pkg", "1.1.0")).status).toBe(201);
     expect((await as.setDistTag("audited-pkg", "beta", "1.1.0")).status).toBe(201);
     expect((await as.deleteDistTag("audited-pkg", "beta")).status).toBe(200);
-    // Refused writes must not appear: a republished version, a bad name.
+    // Refused writes appear as refusals, never as the write: a republished version, a bad name.
     expect((await as.publish("audited-pkg", "1.0.0")).status).toBe(409);
     expect((await as.publish("Bad Name", "1.0.0")).status).toBe(400);
     await revokeToken(publisherId, registry);
@@ -88,7 +88,8 @@ describe("the audit log", () => {
     expect(publishes.every((e) => e.action === "npm.publish")).toBe(true);
     const byId = (await auditPage(`?actor=token:${publisherId}`)).entries;
     const byName = (await auditPage("?actor=ci-publisher")).entries;
-    expect(byId.map((e) => e.action)).toEqual(["npm.dist-tag.rm", "npm.dist-tag.add", "npm.publish", "npm.publish"]);
+    expect(byId.map((e) => e.action)).toEqual(["write.refused", "write.refused", "npm.dist-tag.rm", "npm.dist-tag.add", "npm.publish", "npm.publish"]);
+    expect(byId.slice(0, 2).map((e) => [e.target, e.detail?.status])).toEqual([["/npm/Bad Name", 400], ["/npm/audited-pkg", 409]]);
     expect(byName).toEqual(byId);
   });
 
@@ -123,7 +124,11 @@ describe("OCI writes in the audit log", () => {
     expect((await viaGrant.deleteManifest("audited/app", image.manifest.digest)).status).toBe(202);
     expect((await viaBasic.deleteBlob("audited/app", image.layers[0]!.digest)).status).toBe(202);
 
-    const entries = (await auditPage(`?actor=token:${id}`)).entries;
+    const all = (await auditPage(`?actor=token:${id}`)).entries;
+    // Every blob push is recorded: the config and each layer.
+    const pushed = all.filter((e) => e.action === "oci.blob.push").map((e) => e.target).sort();
+    expect(pushed).toEqual([image.config, ...image.layers].map((b) => `audited/app@${b.digest}`).sort());
+    const entries = all.filter((e) => e.action !== "oci.blob.push");
     expect(entries.map((e) => [e.action, e.target])).toEqual([
       ["oci.blob.delete", `audited/app@${image.layers[0]!.digest}`],
       ["oci.manifest.delete", `audited/app@${image.manifest.digest}`],

@@ -1,7 +1,7 @@
 // Publish bodies: JSON or a 400, and never more than MAX_PUBLISH_BYTES read, whether or not the
 // client declares a Content-Length. Nothing is stored for a refused body.
 import { beforeAll, describe, expect, it } from "vitest";
-import { publishBody, tarballBytes } from "../../helpers/npm-body";
+import { plainTarball, publishBody, tarballBytes } from "../../helpers/npm-body";
 import { escapedName, NpmClient } from "../../helpers/npm-client";
 import { expectNoPackage, expectNpmError } from "../../helpers/npm-expect";
 import { createToken } from "../../helpers/tokens";
@@ -12,7 +12,7 @@ const encoder = new TextEncoder();
 
 /** The bytes of a publish body whose tarball is `size` bytes (base64 makes it a third larger). */
 async function bodyBytes(name: string, size: number): Promise<Uint8Array> {
-  const tarball = new Uint8Array(size).map((_, i) => i % 251);
+  const tarball = plainTarball({ name, version: "1.0.0", description: `test package ${name}` }, size);
   return encoder.encode(JSON.stringify(await publishBody(name, "1.0.0", { tarball })));
 }
 
@@ -79,13 +79,13 @@ describe("publish bodies", () => {
   });
 
   it("accepts a streamed body under the limit", async () => {
-    const res = await put("streamed-ok", streamed(await bodyBytes("streamed-ok", 1024)));
+    const res = await put("streamed-ok", streamed(await bodyBytes("streamed-ok", 2048)));
     expect(res.status).toBe(201);
-    expect(new Uint8Array(await (await npm.getTarball("streamed-ok", "1.0.0")).arrayBuffer()).byteLength).toBe(1024);
+    expect(new Uint8Array(await (await npm.getTarball("streamed-ok", "1.0.0")).arrayBuffer()).byteLength).toBe(2048);
   });
 
   it("leaves the limit of the Worker as wrangler.toml configures it alone", async () => {
     const npmDefault = new NpmClient().as((await createToken({ scopes: ["publish"] })).token);
-    expect((await npmDefault.publish("default-limit", "1.0.0", { tarball: tarballBytes("x".repeat(5000)) })).status).toBe(201);
+    expect((await npmDefault.publish("default-limit", "1.0.0", { tarball: tarballBytes("x".repeat(5000), { name: "default-limit", version: "1.0.0" }) })).status).toBe(201);
   });
 });

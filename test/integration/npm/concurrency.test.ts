@@ -43,7 +43,7 @@ describe("concurrent publishes", () => {
 
   it.each([2, 5])("of one version by %i clients: exactly one wins, the rest get 409", async (clients) => {
     const name = `contested-${clients}`;
-    const tarballs = Array.from({ length: clients }, (_, i) => tarballBytes(`contender ${i}`));
+    const tarballs = Array.from({ length: clients }, (_, i) => tarballBytes(`contender ${i}`, { name, version: "1.0.0" }));
     const responses = await Promise.all(tarballs.map((tarball) => npm.publish(name, "1.0.0", { tarball })));
 
     const statuses = responses.map((r) => r.status);

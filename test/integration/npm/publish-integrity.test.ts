@@ -49,7 +49,7 @@ describe("publish integrity", () => {
   });
 
   it("stores exactly the bytes whose digests were claimed", async () => {
-    const tarball = tarballBytes("good tarball");
+    const tarball = tarballBytes("good tarball", { name: "good", version: "1.0.0" });
     expect((await npm.publish("good", "1.0.0", { tarball })).status).toBe(201);
     const res = await npm.getTarball("good", "1.0.0");
     expect(res.status).toBe(200);

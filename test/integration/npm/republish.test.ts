@@ -21,11 +21,11 @@ describe("republishing", () => {
   });
 
   it("answers 409 for an existing version and keeps the original tarball", async () => {
-    const original = tarballBytes("original");
+    const original = tarballBytes("original", { name: "reused", version: "1.0.0" });
     expect((await npm.publish("reused", "1.0.0", { tarball: original })).status).toBe(201);
     const before = await npm.packument("reused");
 
-    const res = await npm.publish("reused", "1.0.0", { tarball: tarballBytes("impostor") });
+    const res = await npm.publish("reused", "1.0.0", { tarball: tarballBytes("impostor", { name: "reused", version: "1.0.0" }) });
     await expectNpmError(res, 409, CANNOT_REPUBLISH("reused@1.0.0"));
 
     expect(await storedTarball("npm/reused/-/reused-1.0.0.tgz")).toEqual(original);
@@ -38,7 +38,7 @@ describe("republishing", () => {
     const { update, tarball } = await npm.unpublishVersion("gone-version", "1.0.1");
     expect([update.status, tarball?.status]).toEqual([200, 200]);
 
-    await expectNpmError(await npm.publish("gone-version", "1.0.1", { tarball: tarballBytes("second try") }), 409, CANNOT_REPUBLISH("gone-version@1.0.1"));
+    await expectNpmError(await npm.publish("gone-version", "1.0.1", { tarball: tarballBytes("second try", { name: "gone-version", version: "1.0.1" }) }), 409, CANNOT_REPUBLISH("gone-version@1.0.1"));
     await expectNoVersion(npm, "gone-version", "1.0.1");
   });
 

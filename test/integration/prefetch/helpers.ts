@@ -1,7 +1,7 @@
 // Shared by the prefetch tests: a published dependency tree, reads in one region, and the
 // counters that show what prefetch did (edge prefetch counts, shield origin reads).
 import type { Fetch } from "../../helpers/worker";
-import { manifestOf, publishBody } from "../../helpers/npm-body";
+import { publishBody } from "../../helpers/npm-body";
 import { NpmClient, escapedName, tarballPath } from "../../helpers/npm-client";
 import { createToken } from "../../helpers/tokens";
 import { metric } from "../../helpers/metrics";
@@ -26,8 +26,7 @@ export async function npmPublisher(fetch: Fetch): Promise<NpmClient> {
 
 /** Publishes `name@version` with these manifest fields (dependencies and the like). */
 export async function publishVersion(npm: NpmClient, name: string, version: string, fields: Record<string, unknown> = {}): Promise<void> {
-  const body = await publishBody(name, version);
-  Object.assign(manifestOf(body), fields);
+  const body = await publishBody(name, version, { fields });
   const res = await npm.putPackument(name, body);
   if (res.status !== 201) throw new Error(`publish ${name}@${version}: ${res.status} ${await res.text()}`);
 }
