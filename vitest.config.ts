@@ -10,7 +10,9 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
-            miniflare: { bindings: { PKGEDGE_ADMIN_TOKEN: "test-admin-secret", DEV_MODE: "true" } },
+            // Tests compare shield counters before and after a request, so /_/metrics asks the
+            // shields every time here (test/integration/admin/metrics-auth.test.ts turns the cache on).
+            miniflare: { bindings: { PKGEDGE_ADMIN_TOKEN: "test-admin-secret", DEV_MODE: "true", METRICS_SHIELD_CACHE_MS: "0" } },
           }),
         ],
         test: { name: "workers", include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"], exclude: ["test/integration/edge-cache/geography/**"] },
@@ -25,6 +27,7 @@ export default defineConfig({
               bindings: {
                 PKGEDGE_ADMIN_TOKEN: "test-admin-secret",
                 DEV_MODE: "true",
+                METRICS_SHIELD_CACHE_MS: "0",
                 INVALIDATION_STRATEGY: "us-east:eager,eu-west:lazy,ap-south:lazy",
                 PROPAGATION_DELAY_MS: "us-east:100,eu-west:300,ap-south:600",
               },

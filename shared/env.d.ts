@@ -8,5 +8,7 @@ declare namespace Cloudflare {
     /** Production L1 purge by tag (shared/tiers/zone-purge.ts): the zone and an API token with Cache Purge. */
     CF_ZONE_ID?: string;
     CF_API_TOKEN?: string;
+    /** Read-only bearer for /_/metrics and the dashboard's data (a Prometheus scraper's credential). */
+    METRICS_TOKEN?: string;
   }
 }

@@ -32,8 +32,9 @@ app.use(async function requestContext(c, next) {
 app.use(async function metrics(c, next) {
   const started = performance.now();
   await next();
-  // Workers freezes timers during I/O-free compute, so this measures time to headers.
-  const tier = c.res.headers.get(CACHE_HEADER) ?? "none";
+  // Workers freezes timers during I/O-free compute, so this measures time to headers. Requests
+  // not served through the tiers (writes, admin calls, search, refusals) count as "uncached".
+  const tier = c.res.headers.get(CACHE_HEADER) ?? "uncached";
   recordRequest(c.get("region"), c.get("protocol"), tier, c.res.status, performance.now() - started);
 });
 

@@ -23,6 +23,7 @@ export const DEFAULTS = {
   OCI_TOKEN_TTL_SECONDS: "300",
   OCI_UPLOAD_TTL_SECONDS: "3600",
   OCI_MAX_MANIFEST_BYTES: "4194304",
+  METRICS_SHIELD_CACHE_MS: "2000",
 
   RATE_LIMIT_ENABLED: "true",
   RATE_LIMIT_WINDOW_SECONDS: "60",
@@ -68,4 +69,5 @@ export const SECRETS = {
   PKGEDGE_SIGNING_KEY: "optional",
   CF_ZONE_ID: "optional",
   CF_API_TOKEN: "optional",
+  METRICS_TOKEN: "optional",
 } as const satisfies Record<string, "required" | "optional">;

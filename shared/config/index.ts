@@ -25,6 +25,8 @@ export interface Config {
   maxHeaderBytes: number;
   /** Body limit of every route that takes no publish or upload (workers/middleware/body-limit.ts). */
   maxRequestBodyBytes: number;
+  /** How long an isolate reuses the shields' answers for /_/metrics (workers/admin/metrics.ts). */
+  metricsShieldCacheMs: number;
   /** Rate limits (shared/rate-limit/policy.ts): policies per scope, claim fraction, on/off. */
   rateLimit: RateLimitSettings;
   /** Every setting of the edge cache engine, and the shield policy per region (./cache.ts). */
@@ -57,6 +59,7 @@ export function loadConfig(env: Cloudflare.Env | Vars): Config {
     maxUrlLength: number(vars, "MAX_URL_LENGTH", { integer: true }),
     maxHeaderBytes: number(vars, "MAX_HEADER_BYTES", { integer: true }),
     maxRequestBodyBytes: number(vars, "MAX_REQUEST_BODY_BYTES", { integer: true }),
+    metricsShieldCacheMs: duration(vars, "METRICS_SHIELD_CACHE_MS", "ms", { max: 60_000 }),
     rateLimit: loadRateLimitSettings(vars),
     tiers,
   };

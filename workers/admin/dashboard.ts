@@ -1,7 +1,9 @@
 // /_/dashboard: the metrics as charts, served with a strict Content-Security-Policy that allows
-// exactly the page's own inline script and style (by hash) and fetches only from this origin.
+// exactly the page's own inline script and style (by hash) and fetches only from this origin. The
+// page is public (./index.ts says why); the data it fetches needs the admin secret or METRICS_TOKEN.
 import type { Context } from "hono";
-import { DASHBOARD_SCRIPT, DASHBOARD_STYLE, dashboardHtml } from "./dashboard-page";
+import { DASHBOARD_STYLE, dashboardHtml } from "./dashboard-page";
+import { DASHBOARD_SCRIPT } from "./dashboard-script";
 
 async function sha256Base64(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
@@ -19,7 +21,8 @@ function build(): Promise<{ html: string; headers: Record<string, string> }> {
       "default-src 'none'",
       `script-src 'sha256-${script}'`,
       `style-src 'sha256-${style}'`,
-      // The only request the page makes is its own /_/metrics?format=json.
+      // The only requests the page makes are its own /_/metrics?format=json and /_/metrics/top-keys;
+      // it submits no form (the sign-in form is handled by the script).
       "connect-src 'self'",
       "img-src 'none'",
       "base-uri 'none'",

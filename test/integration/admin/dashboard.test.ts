@@ -1,6 +1,7 @@
 // /_/dashboard: a self-contained HTML page of the metrics, under a CSP that admits exactly its
 // own inline script and style, with the other security headers and no secret in it.
 import { describe, expect, it } from "vitest";
+import { metricsJson } from "../../helpers/metrics";
 import { ADMIN_SECRET, bearer, createToken } from "../../helpers/tokens";
 import { worker } from "../../helpers/worker";
 
@@ -58,15 +59,28 @@ describe("/_/dashboard", () => {
 
   it("charts what /_/metrics?format=json serves", async () => {
     expect((await worker("/npm/-/ping", { headers: { "x-pkgedge-region": "eu-west" } })).status).toBe(200);
-    const metrics = await (await worker("/_/metrics?format=json")).json<Record<string, { samples: Array<{ labels: Record<string, string> }> }>>();
+    const metrics = await metricsJson();
     // The families the page draws exist with the labels it groups by.
     const requests = metrics.pkgedge_requests_total!.samples;
     expect(requests.some((s) => s.labels.region === "eu-west" && s.labels.protocol === "npm" && s.labels.tier && s.labels.status)).toBe(true);
     expect(metrics.pkgedge_request_duration_ms!.samples[0]).toMatchObject({ count: expect.any(Number), buckets: expect.any(Object) });
     const html = await (await worker("/_/dashboard")).text();
-    for (const family of ["pkgedge_requests_total", "pkgedge_request_duration_ms", "pkgedge_origin_fetches_total", "pkgedge_coalesced_total", "pkgedge_rate_limited_total"]) {
+    const families = ["pkgedge_requests_total", "pkgedge_request_duration_ms", "pkgedge_origin_fetches_total", "pkgedge_coalesced_total",
+      "pkgedge_stale_served_total", "pkgedge_negative_hits_total", "pkgedge_invalidation_lag_ms", "pkgedge_prefetch_total",
+      "pkgedge_rate_limited_total", "pkgedge_upstream_requests_total"];
+    for (const family of families) {
       expect(html).toContain(`"${family}"`);
     }
+  });
+
+  it("is served to anyone, and its script sends the operator's secret only as a Bearer header, kept for the tab", async () => {
+    const html = await (await worker("/_/dashboard")).text();
+    expect(html).toMatch(/<form id="signin"[^>]*>[\s\S]*type="password"/);
+    const script = [...html.matchAll(/<script\b[^>]*>([\s\S]*?)<\/script>/g)][0]![1]!;
+    expect(script).toContain('authorization: "Bearer " + token');
+    expect(script).toContain("sessionStorage");
+    expect(script).not.toMatch(/localStorage|document\.cookie|[?&]token=/);
+    expect(script).toContain('credentials: "omit"');
   });
 
   it("holds no secret, whoever asks", async () => {

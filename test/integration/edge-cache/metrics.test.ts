@@ -1,13 +1,11 @@
 // The engine's metrics as /_/metrics serves them: the invalidation lag histogram per region
 // (recorded as each region applies a change) and latency quantiles per region and tier.
-import { exports } from "cloudflare:workers";
 import { expect, it, vi } from "vitest";
-import { BASE, workerWith } from "../../helpers/worker";
+import { metricsJson } from "../../helpers/metrics";
+import { workerWith } from "../../helpers/worker";
 import { npmPublisher, readPackument, REGIONS } from "./helpers";
 
-type Sample = { labels: Record<string, string>; count?: number; p50?: number | null; p95?: number | null; p99?: number | null };
-const metrics = async () =>
-  (await (await exports.default.fetch(`${BASE}/_/metrics?format=json`)).json<Record<string, { samples: Sample[] }>>());
+const metrics = () => metricsJson();
 
 it("records how long each region took to apply a publish, and p50/p95/p99 per region and tier", async () => {
   const fetch = workerWith({});

@@ -1,16 +1,13 @@
 // Negative caching: a 404 from the origin is remembered (the next request is answered without
 // an origin read), and publishing the name clears it at once in every region.
-import { exports } from "cloudflare:workers";
 import { expect, it } from "vitest";
-import { BASE, workerWith } from "../../helpers/worker";
+import { metric } from "../../helpers/metrics";
+import { workerWith } from "../../helpers/worker";
 import { npmPublisher, originReads, readPackument, REGIONS } from "./helpers";
 
 const fetch = workerWith({});
 
-async function negativeHits(region: string): Promise<number> {
-  const json = await (await exports.default.fetch(`${BASE}/_/metrics?format=json`)).json<Record<string, { samples: Array<{ labels: Record<string, string>; value?: number }> }>>();
-  return (json.pkgedge_negative_hits_total?.samples ?? []).filter((s) => s.labels.region === region).reduce((n, s) => n + (s.value ?? 0), 0);
-}
+const negativeHits = (region: string) => metric("pkgedge_negative_hits_total", { region });
 
 it("a 404 is remembered in each region, and publishing the name is seen at once in all three", async () => {
   const name = "neg-later";

@@ -5,6 +5,7 @@ import { env } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { app } from "../../../workers/app";
+import { metric } from "../../helpers/metrics";
 import { BASE, workerWith, type Fetch } from "../../helpers/worker";
 import { ADMIN_SECRET, bearer, createToken } from "../../helpers/tokens";
 
@@ -31,10 +32,7 @@ function expectRateLimitFields(res: Response, scope: string, limit: number, wind
   expect(res.headers.get("cache-control")).toBe("no-store");
 }
 
-async function rateLimitedTotal(fetch: Fetch, scope: string): Promise<number> {
-  const json = await (await fetch("/_/metrics?format=json")).json<Record<string, { samples: Array<{ labels: Record<string, string>; value: number }> }>>();
-  return (json.pkgedge_rate_limited_total?.samples ?? []).filter((s) => s.labels.scope === scope).reduce((n, s) => n + s.value, 0);
-}
+const rateLimitedTotal = (fetch: Fetch, scope: string) => metric("pkgedge_rate_limited_total", { scope }, fetch);
 
 describe("429 responses", () => {
   it("npm: {error} with Retry-After, RateLimit-Policy and RateLimit, counted in pkgedge_rate_limited_total", async () => {
