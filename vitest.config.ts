@@ -10,7 +10,8 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
-            miniflare: { bindings: { PKGEDGE_ADMIN_TOKEN: "test-admin-secret", DEV_MODE: "true" } },
+            // The defaults are production-safe; the tests play regions and turn the dev knobs on.
+            miniflare: { bindings: { PKGEDGE_ADMIN_TOKEN: "test-admin-secret", DEV_MODE: "true", DEV_REGION_HEADER: "true" } },
           }),
         ],
         test: { name: "workers", include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"], exclude: ["test/integration/edge-cache/geography/**"] },
@@ -25,6 +26,7 @@ export default defineConfig({
               bindings: {
                 PKGEDGE_ADMIN_TOKEN: "test-admin-secret",
                 DEV_MODE: "true",
+                DEV_REGION_HEADER: "true",
                 INVALIDATION_STRATEGY: "us-east:eager,eu-west:lazy,ap-south:lazy",
                 PROPAGATION_DELAY_MS: "us-east:100,eu-west:300,ap-south:600",
               },
