@@ -2,6 +2,7 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import { isAdmin } from "../../shared/auth/permissions";
 import { RegistryError } from "../../shared/errors";
+import { L1_UNAVAILABLE_HINT, l1Status } from "../../shared/tiers/l1-probe";
 import { jsonError } from "../errors";
 import { bodyLimit } from "../middleware/body-limit";
 import { audit } from "./audit";
@@ -17,7 +18,11 @@ admin.onError(jsonError);
 // Admin calls take small JSON bodies; each handler bounds its own read further.
 admin.use(bodyLimit((config) => config.maxRequestBodyBytes));
 
-admin.get("/health", (c) => c.json({ status: "ok", region: c.get("region"), regions: c.get("config").regions }));
+// Liveness, and whether L1 can work where this runs (it cannot on *.workers.dev).
+admin.get("/health", async (c) => {
+  const l1 = await l1Status();
+  return c.json({ status: "ok", region: c.get("region"), regions: c.get("config").regions, l1, ...(l1 === "ok" ? {} : { hint: L1_UNAVAILABLE_HINT }) });
+});
 
 admin.get("/metrics", async (c) => {
   const registry = await renderMetrics(c.get("tiers"));
