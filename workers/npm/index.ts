@@ -2,6 +2,7 @@
 import { Hono, type Context } from "hono";
 import { RegistryError, badRequest, notFound } from "../../shared/errors";
 import { readJsonLimited } from "../../shared/http/body";
+import { log } from "../../shared/log";
 import { isAdmin, principalName } from "../../shared/auth/permissions";
 import { ObjectStore } from "../../shared/origin";
 import { requireAccess, isPublicRead } from "../access";
@@ -87,7 +88,7 @@ async function serveTarball(c: Context, name: string, file: string): Promise<Res
 async function invalidatePackument(c: Context, name: string, versions: { removedVersions?: string[]; addedVersions?: string[] } = {}): Promise<void> {
   const reindexed = store(c).readJson<Packument>(packumentObject(name))
     .then((stored) => reindex(c.env, stored?.doc ?? null, name))
-    .catch((err) => console.error("search index not updated", name, err instanceof Error ? err.message : "unknown"));
+    .catch((err) => log.error("search index not updated", { name, error: err instanceof Error ? err.message : "unknown" }));
   await Promise.all([c.get("tiers").invalidate(packumentChange(name, versions)), reindexed]);
 }
 
