@@ -30,4 +30,4 @@ export async function l1Status(): Promise<L1Status> {
 }
 
 export const L1_UNAVAILABLE_HINT =
-  "the Cache API keeps nothing here (a *.workers.dev address or a preview), so L1 never hits and purge by tag has no zone: serve pkgedge from a route or custom domain on a Cloudflare zone (README \"Deploy\")";
+  "the Cache API keeps nothing here (a *.workers.dev address or a preview), so L1 never hits and purge by tag has no zone: serve pkgedge from a route or custom domain on a Cloudflare zone (README \"Deploying\")";
