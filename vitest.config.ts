@@ -10,9 +10,10 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
-            // Tests compare shield counters before and after a request, so /_/metrics asks the
-            // shields every time here (test/integration/admin/metrics-auth.test.ts turns the cache on).
-            miniflare: { bindings: { PKGEDGE_ADMIN_TOKEN: "test-admin-secret", DEV_MODE: "true", METRICS_SHIELD_CACHE_MS: "0" } },
+            // The defaults are production-safe; the tests play regions and turn the dev knobs on. Tests
+            // compare shield counters before and after a request, so /_/metrics asks the shields
+            // every time here (test/integration/admin/metrics.test.ts turns the cache on).
+            miniflare: { bindings: { PKGEDGE_ADMIN_TOKEN: "test-admin-secret", DEV_MODE: "true", DEV_REGION_HEADER: "true", METRICS_SHIELD_CACHE_MS: "0" } },
           }),
         ],
         test: { name: "workers", include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"], exclude: ["test/integration/edge-cache/geography/**"] },
@@ -28,6 +29,7 @@ export default defineConfig({
                 PKGEDGE_ADMIN_TOKEN: "test-admin-secret",
                 DEV_MODE: "true",
                 METRICS_SHIELD_CACHE_MS: "0",
+                DEV_REGION_HEADER: "true",
                 INVALIDATION_STRATEGY: "us-east:eager,eu-west:lazy,ap-south:lazy",
                 PROPAGATION_DELAY_MS: "us-east:100,eu-west:300,ap-south:600",
               },

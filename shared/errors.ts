@@ -1,5 +1,6 @@
 // The one error type of pkgedge. Code below the protocol adapters throws it; each protocol
 // sub-app formats it in its own wire format (npm JSON, the OCI envelope).
+import { log } from "./log";
 
 export type ErrorCode =
   | "BAD_REQUEST"
@@ -85,6 +86,6 @@ export function toRegistryError(err: unknown): RegistryError {
       return new RegistryError(e.code, e.message, { detail: e.detail, retryAfter: e.retryAfter, protocolCode: e.protocolCode, headers: e.headers });
     }
   }
-  console.error("unexpected error", err);
+  log.error("unexpected error", { error: err });
   return new RegistryError("INTERNAL", "internal error");
 }

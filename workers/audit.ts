@@ -3,6 +3,7 @@
 import type { Context } from "hono";
 import type { Principal } from "../shared/auth/permissions";
 import { AuditStore, type ActorKind, type AuditEntry } from "../shared/origin/audit-store";
+import { log } from "../shared/log";
 
 export interface AuditInput {
   /** Dotted verb: `npm.publish`, `token.create`, `oci.manifest.push`, ... */
@@ -72,12 +73,12 @@ export function recordAudit(c: Context, input: AuditInput): void {
   try {
     entry = auditEntry(c, input);
   } catch (err) {
-    console.error("audit entry could not be built", input.action, err instanceof Error ? err.message : "unknown");
+    log.error("audit entry could not be built", { action: input.action, error: err instanceof Error ? err.message : "unknown" });
     return;
   }
   const write = new AuditStore(c.env.BLOBS)
     .append(entry)
-    .catch((err: unknown) => console.error("audit write failed", entry.action, entry.target, err instanceof Error ? err.message : "unknown"));
+    .catch((err: unknown) => log.error("audit write failed", { action: entry.action, target: entry.target, error: err instanceof Error ? err.message : "unknown" }));
   try {
     c.executionCtx.waitUntil(write);
   } catch {

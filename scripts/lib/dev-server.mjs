@@ -213,6 +213,9 @@ export async function startWrangler({
   const defaults = [];
   const listenIp = user.ip ?? ip;
   const listenPort = user.port ?? String(port ?? (await freePort()));
+  // wrangler.toml's top level is production-safe; [env.dev] turns on the region header and the
+  // dev knobs that local runs, tests and benchmarks play regions with.
+  if (!user.given.has("env") && !user.given.has("e")) defaults.push("--env", "dev");
   if (!user.given.has("ip")) defaults.push("--ip", listenIp);
   if (!user.given.has("port")) defaults.push("--port", listenPort);
   const temp = mkdtempSync(join(tmpdir(), "pkgedge-wrangler-"));

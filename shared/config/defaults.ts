@@ -5,7 +5,8 @@
 export const DEFAULTS = {
   REGIONS: "us-east,eu-west,ap-south",
   DEFAULT_REGION: "us-east",
-  DEV_REGION_HEADER: "true",
+  // Production-safe: only [env.dev] and the test pool let a header choose the region.
+  DEV_REGION_HEADER: "false",
   ANONYMOUS_READ: "true",
   SHIELD_SHARDS: "4",
   L1_METADATA_TTL: "30",

@@ -2,6 +2,7 @@
 // threshold; past it (or while the coordinator says the key is hot) the key's coordinator
 // decides, and learns in the same call how many requests this PoP let through on its own.
 import { RegistryError } from "../errors";
+import { log } from "../log";
 import type { CheckAnswer, Coordinator } from "./coordinator";
 import type { LocalCounters } from "./local-counter";
 import { claimThreshold, type Policy, type Scope } from "./policy";
@@ -60,7 +61,7 @@ async function consult(limit: LimitKey, localKey: string, threshold: number, ctx
     return answer;
   } catch (err) {
     ctx.counters.returnUnreported(localKey, reported);
-    console.error(`rate limiter unreachable for ${limit.scope}`, err);
+    log.error("rate limiter unreachable", { scope: limit.scope, error: err });
     return null;
   }
 }

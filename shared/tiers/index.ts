@@ -6,6 +6,7 @@
 // shards). After a write, `invalidate` applies the change here and sends it to every region.
 import type { Config } from "../config";
 import { RegistryError } from "../errors";
+import { log } from "../log";
 import { COALESCED_HELP, ORIGIN_FETCHES_HELP, edgeMetrics } from "../metrics";
 import { ObjectStore } from "../origin";
 import { Broadcast } from "./broadcast";
@@ -260,7 +261,7 @@ export class Tiers {
       await this.env.INVALIDATIONS.send(event);
     } catch (err) {
       // The write stands; other regions then converge by expiry (L2_METADATA_TTL) instead.
-      console.error("invalidation event not queued", event.id, err instanceof Error ? err.message : "unknown");
+      log.error("invalidation event not queued", { event: event.id, error: err instanceof Error ? err.message : "unknown" });
     }
   }
 
@@ -347,5 +348,5 @@ function isShieldFailure(err: unknown): boolean {
 }
 
 function logCacheError(err: unknown): void {
-  console.warn("L1 cache write failed", err);
+  log.warn("L1 cache write failed", { error: err });
 }

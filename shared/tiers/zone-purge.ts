@@ -2,6 +2,7 @@
 // token are configured, purges by tag also go to Cloudflare's purge API, which matches the
 // Cache-Tag header our L1 entries carry in every PoP. Without them, L1 copies of mutable
 // metadata live at most L1_METADATA_TTL (see README, worst-case staleness).
+import { log } from "../log";
 
 const PURGE_API = "https://api.cloudflare.com/client/v4/zones";
 // The purge API takes at most 30 tags per call.
@@ -17,6 +18,6 @@ export async function purgeZoneTags(env: Cloudflare.Env, tags: string[]): Promis
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
       body: JSON.stringify({ tags: tags.slice(i, i + TAGS_PER_CALL) }),
     });
-    if (!res.ok) console.error("zone purge by tag failed", res.status);
+    if (!res.ok) log.error("zone purge by tag failed", { status: res.status });
   }
 }

@@ -66,7 +66,8 @@ export interface Registry {
 }
 
 export async function startRegistry(vars: Record<string, string> = {}): Promise<Registry> {
-  const server = await startDevServer({ vars });
+  // The defaults are production-safe; the tests play regions with x-pkgedge-region.
+  const server = await startDevServer({ vars: { DEV_REGION_HEADER: "true", ...vars } });
   const workDir = mkdtempSync(join(tmpdir(), "pkgedge-e2e-"));
   const npmUrl = `${server.url}/npm/`;
   const sandbox = (token?: string) => new Sandbox(mkdtempSync(join(workDir, "client-")), npmUrl, server.port, token);

@@ -4,6 +4,7 @@ import { Hono, type MiddlewareHandler } from "hono";
 import { isAdmin } from "../../shared/auth/permissions";
 import { secretsEqual } from "../../shared/auth/tokens";
 import { RegistryError } from "../../shared/errors";
+import { L1_UNAVAILABLE_HINT, l1Status } from "../../shared/tiers/l1-probe";
 import { jsonError } from "../errors";
 import { credentialsFrom } from "../middleware/authenticate";
 import { bodyLimit } from "../middleware/body-limit";
@@ -20,7 +21,11 @@ admin.onError(jsonError);
 // Admin calls take small JSON bodies; each handler bounds its own read further.
 admin.use(bodyLimit((config) => config.maxRequestBodyBytes));
 
-admin.get("/health", (c) => c.json({ status: "ok", region: c.get("region"), regions: c.get("config").regions }));
+// Liveness, and whether L1 can work where this runs (it cannot on *.workers.dev).
+admin.get("/health", async (c) => {
+  const l1 = await l1Status();
+  return c.json({ status: "ok", region: c.get("region"), regions: c.get("config").regions, l1, ...(l1 === "ok" ? {} : { hint: L1_UNAVAILABLE_HINT }) });
+});
 
 // Metrics need the admin secret (or an admin-scoped token) or METRICS_TOKEN: a read-only secret
 // a Prometheus scraper can hold (its `authorization` setting) that grants nothing else. They name

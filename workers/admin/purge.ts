@@ -2,7 +2,7 @@
 // in every region (the guard is in ./index.ts). Applied in this region before the answer, in the
 // others through the invalidation queue, hence 202.
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "../../shared/zod";
 import { badRequest } from "../../shared/errors";
 import { readJsonLimited } from "../../shared/http/body";
 import { recordAudit } from "../audit";
@@ -11,20 +11,19 @@ const MAX_BODY_BYTES = 64 * 1024;
 
 // Cache keys and tags are opaque strings chosen by the protocol adapters (npm:packument:<name>,
 // oci:<repository>, ...): bounded, never empty, no control characters.
-const selector = z.string().min(1).max(1024).regex(/^[^\u0000-\u001f\u007f]+$/, "no control characters");
+const selector = z.string().check(z.minLength(1), z.maxLength(1024), z.regex(/^[^\u0000-\u001f\u007f]+$/, "no control characters"));
 
 const PurgeBody = z
-  .object({
-    keys: z.array(selector).max(1000).optional(),
-    tags: z.array(selector).max(100).optional(),
-    prefix: selector.optional(),
+  .strictObject({
+    keys: z.optional(z.array(selector).check(z.maxLength(1000))),
+    tags: z.optional(z.array(selector).check(z.maxLength(100))),
+    prefix: z.optional(selector),
     mode: z.enum(["hard", "soft"]),
   })
-  .strict()
   // An empty purge would be a silent no-op; purging everything is not offered on purpose.
-  .refine((b) => (b.keys?.length ?? 0) > 0 || (b.tags?.length ?? 0) > 0 || b.prefix !== undefined, {
+  .check(z.refine((b) => (b.keys?.length ?? 0) > 0 || (b.tags?.length ?? 0) > 0 || b.prefix !== undefined, {
     message: "name at least one of keys, tags or prefix",
-  });
+  }));
 
 export type PurgeRequest = z.infer<typeof PurgeBody>;
 

@@ -12,7 +12,7 @@
 // {"done":false,"completed":n,"total":t,"warmed":w,"failed":f}, then a last line with
 // "done":true and the keys that failed. Validation errors come before the stream, as 400.
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "../../shared/zod";
 import { badRequest } from "../../shared/errors";
 import { readJsonLimited } from "../../shared/http/body";
 import type { TierRequest, Tiers } from "../../shared/tiers";
@@ -25,18 +25,19 @@ const BATCH = 8;
 /** How many of each region's most requested keys are searched to resolve explicit keys. */
 const KEY_LOOKUP_LIMIT = 10_000;
 
-const key = z.string().min(1).max(1024).regex(/^[^\u0000-\u001f\u007f]+$/, "no control characters");
+const key = z.string().check(z.minLength(1), z.maxLength(1024), z.regex(/^[^\u0000-\u001f\u007f]+$/, "no control characters"));
 
 const WarmBody = z
-  .object({
-    region: z.string().min(1),
-    from: z.string().min(1).optional(),
-    top: z.number().int().min(1).max(MAX_ITEMS).optional(),
-    keys: z.array(key).min(1).max(MAX_ITEMS).optional(),
+  .strictObject({
+    region: z.string().check(z.minLength(1)),
+    from: z.optional(z.string().check(z.minLength(1))),
+    top: z.optional(z.int().check(z.minimum(1), z.maximum(MAX_ITEMS))),
+    keys: z.optional(z.array(key).check(z.minLength(1), z.maxLength(MAX_ITEMS))),
   })
-  .strict()
-  .refine((b) => (b.from === undefined) !== (b.keys === undefined), { message: "give either from (a region) or keys, not both" })
-  .refine((b) => b.top === undefined || b.from !== undefined, { message: "top goes with from" });
+  .check(
+    z.refine((b) => (b.from === undefined) !== (b.keys === undefined), { message: "give either from (a region) or keys, not both" }),
+    z.refine((b) => b.top === undefined || b.from !== undefined, { message: "top goes with from" }),
+  );
 
 type WarmRequest = z.infer<typeof WarmBody>;
 

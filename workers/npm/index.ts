@@ -2,6 +2,7 @@
 import { Hono, type Context } from "hono";
 import { RegistryError, badRequest, notFound } from "../../shared/errors";
 import { readJsonLimited } from "../../shared/http/body";
+import { log } from "../../shared/log";
 import { isAdmin, principalName } from "../../shared/auth/permissions";
 import { ObjectStore } from "../../shared/origin";
 import { requireAccess, isPublicRead } from "../access";
@@ -93,7 +94,7 @@ async function invalidatePackument(c: Context, name: string, versions: { removed
   forgetLiveVersions(name);
   const reindexed = store(c).readJson<Packument>(packumentObject(name))
     .then((stored) => reindex(c.env, stored?.doc ?? null, name))
-    .catch((err) => console.error("search index not updated", name, err instanceof Error ? err.message : "unknown"));
+    .catch((err) => log.error("search index not updated", { name, error: err instanceof Error ? err.message : "unknown" }));
   await Promise.all([c.get("tiers").invalidate(packumentChange(name, versions)), reindexed]);
 }
 

@@ -1,7 +1,7 @@
 // Validates pushed manifests (image-spec manifest and index, Docker schema 2 manifest and
 // manifest list) and works out what they reference: the blobs and child manifests that must
 // exist, and the subject and artifact type the referrers API reports.
-import * as z from "zod";
+import * as z from "../../shared/zod";
 import { MAX_JSON_DEPTH, tooDeep } from "../../shared/http/body";
 import { ociError } from "./errors";
 import type { Descriptor } from "./storage";
@@ -12,34 +12,34 @@ export const DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+
 export const DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
 export const MANIFEST_TYPES = [OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_LIST];
 
-const digest = z.string().regex(/^sha256:[a-f0-9]{64}$/, "digest must be sha256:<64 lowercase hex>");
+const digest = z.string().check(z.regex(/^sha256:[a-f0-9]{64}$/, "digest must be sha256:<64 lowercase hex>"));
 const annotations = z.record(z.string(), z.string());
 const descriptor = z.object({
-  mediaType: z.string().min(1),
+  mediaType: z.string().check(z.minLength(1)),
   digest,
-  size: z.number().int().nonnegative(),
-  urls: z.array(z.string()).optional(),
-  annotations: annotations.optional(),
-  artifactType: z.string().optional(),
+  size: z.int().check(z.nonnegative()),
+  urls: z.optional(z.array(z.string())),
+  annotations: z.optional(annotations),
+  artifactType: z.optional(z.string()),
 });
 
 const imageManifest = z.object({
   schemaVersion: z.literal(2),
-  mediaType: z.string().optional(),
-  artifactType: z.string().optional(),
+  mediaType: z.optional(z.string()),
+  artifactType: z.optional(z.string()),
   config: descriptor,
   layers: z.array(descriptor),
-  subject: descriptor.optional(),
-  annotations: annotations.optional(),
+  subject: z.optional(descriptor),
+  annotations: z.optional(annotations),
 });
 
 const imageIndex = z.object({
   schemaVersion: z.literal(2),
-  mediaType: z.string().optional(),
-  artifactType: z.string().optional(),
+  mediaType: z.optional(z.string()),
+  artifactType: z.optional(z.string()),
   manifests: z.array(descriptor),
-  subject: descriptor.optional(),
-  annotations: annotations.optional(),
+  subject: z.optional(descriptor),
+  annotations: z.optional(annotations),
 });
 
 export interface ParsedManifest {
@@ -113,7 +113,7 @@ export function referrerDescriptor(parsed: ParsedManifest, digestValue: string, 
   };
 }
 
-function check<T>(schema: z.ZodType<T>, doc: unknown): T {
+function check<T>(schema: z.ZodMiniType<T>, doc: unknown): T {
   const result = schema.safeParse(doc);
   if (!result.success) {
     const issue = result.error.issues[0]!;

@@ -1,6 +1,6 @@
 // Nothing secret in logs: every console call made while tokens, the admin secret and OCI grants
 // flow through successes and failures (bad credentials, bad bodies, a failing audit store) is
-// captured, and none of them contains a secret.
+// captured, and none of them contains a secret; each is one JSON object with level and msg.
 import { env } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -69,6 +69,8 @@ describe("logs", () => {
     // The failing audit store did log (the test would prove nothing if no path logged).
     expect(logged.some((l) => l.includes("audit write failed"))).toBe(true);
     for (const line of logged) {
+      // Structured: one JSON object per line with its level and message (shared/log.ts).
+      expect(JSON.parse(line), line).toMatchObject({ level: expect.any(String), msg: expect.any(String) });
       for (const secret of secrets) expect(line).not.toContain(secret);
       expect(line).not.toMatch(/pke_[A-Za-z0-9]{8,}/);
     }

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../../shared/config";
 import { resolveRegion } from "../../../shared/tiers/region";
 
-const base = { REGIONS: "us-east,eu-west,ap-south", DEFAULT_REGION: "us-east" } as Cloudflare.Env;
+const base = { REGIONS: "us-east,eu-west,ap-south", DEFAULT_REGION: "us-east" };
 const request = (headers: Record<string, string> = {}, continent?: string) =>
   new Request("http://pkgedge.test/", { headers, ...(continent ? { cf: { continent } } : {}) });
 
