@@ -48,13 +48,15 @@ describe("a publish killed after its tarballs, before its packument", () => {
   });
 
   it("a publish with other bytes is refused with 409 and the orphan stays unserved", async () => {
-    await leaveOrphan("orphan-other", "1.0.0", tarballBytes("first attempt"));
-    await expectNpmError(await npm.publish("orphan-other", "1.0.0", { tarball: tarballBytes("second attempt") }), 409, /previously published version.*interrupted/);
+    // Two real tarballs of orphan-other@1.0.0 (the publish checks their package.json) that differ.
+    const OTHER = { name: "orphan-other", version: "1.0.0" };
+    await leaveOrphan("orphan-other", "1.0.0", tarballBytes("first attempt", OTHER));
+    await expectNpmError(await npm.publish("orphan-other", "1.0.0", { tarball: tarballBytes("second attempt", OTHER) }), 409, /previously published version.*interrupted/);
     expect(await status(await npm.getTarball("orphan-other", "1.0.0"))).toBe(404);
     // The orphan's version is not published, so its tarball may be deleted; then the publish goes through.
     expect(await status(await npm.request(`${tarballPath("orphan-other", "1.0.0")}/-rev/0`, { method: "DELETE" }))).toBe(200);
-    expect((await npm.publish("orphan-other", "1.0.0", { tarball: tarballBytes("second attempt") })).status).toBe(201);
-    expect(new Uint8Array(await (await npm.getTarball("orphan-other", "1.0.0")).arrayBuffer())).toEqual(tarballBytes("second attempt"));
+    expect((await npm.publish("orphan-other", "1.0.0", { tarball: tarballBytes("second attempt", OTHER) })).status).toBe(201);
+    expect(new Uint8Array(await (await npm.getTarball("orphan-other", "1.0.0")).arrayBuffer())).toEqual(tarballBytes("second attempt", OTHER));
   });
 
   it("five concurrent publishes of the same bytes: exactly one 201, and the tarball stays served", async () => {
