@@ -294,7 +294,18 @@ function groupAlive(pid) {
  */
 export async function startDevServer({ vars = {}, timeoutMs = 60_000, log = false, cwd, persistTo, persistDir, port } = {}) {
   const adminToken = vars.PKGEDGE_ADMIN_TOKEN ?? `admin-${randomSecret(32)}`;
-  const server = await startWrangler({ vars: { DEV_MODE: "true", ...vars, PKGEDGE_ADMIN_TOKEN: adminToken }, timeoutMs, log, cwd, persistTo: persistDir ?? persistTo, port });
+  const start = () => startWrangler({ vars: { DEV_MODE: "true", ...vars, PKGEDGE_ADMIN_TOKEN: adminToken }, timeoutMs, log, cwd, persistTo: persistDir ?? persistTo, port });
+  // A free port found a moment ago can be taken by another process (parallel test files start
+  // their own servers) before wrangler binds it: with no fixed port, try another one.
+  let server;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      server = await start();
+      break;
+    } catch (err) {
+      if (port !== undefined || attempt >= 3 || !/Address already in use/.test(String(err?.message))) throw err;
+    }
+  }
   return { ...server, adminToken };
 }
 

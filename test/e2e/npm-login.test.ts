@@ -68,11 +68,22 @@ describe("npm login --auth-type=legacy", () => {
     const client = registry.sandbox();
     const child = spawn("npm", ["login", "--auth-type=legacy"], { cwd: client.project, env: client.env(), stdio: ["pipe", "pipe", "pipe"] });
     let output = "";
-    child.stdout.on("data", (d) => (output += d));
-    child.stderr.on("data", (d) => (output += d));
-    // npm asks for a username, then a password (read from stdin when it is not a terminal).
-    child.stdin.write("someone\n");
-    setTimeout(() => child.stdin.end("not-a-token\n"), 500);
+    // npm asks for a username, then a password (read from stdin when it is not a terminal): each
+    // answer is sent once its prompt is out, or npm reads an early end of input instead.
+    let asked = 0;
+    const answer = (d: Buffer) => {
+      output += d;
+      if (asked === 0 && /Username:/.test(output)) {
+        asked = 1;
+        child.stdin.write("someone\n");
+      }
+      if (asked === 1 && /Password:/.test(output)) {
+        asked = 2;
+        child.stdin.end("not-a-token\n");
+      }
+    };
+    child.stdout.on("data", answer);
+    child.stderr.on("data", answer);
     const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
     expect(code).not.toBe(0);
     expect(output).toMatch(/must be a pkgedge token/);
