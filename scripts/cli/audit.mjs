@@ -30,6 +30,6 @@ export const audit = {
     if (ctx.json) return console.log(JSON.stringify({ entries, ...(cursor ? { cursor } : {}) }));
     if (entries.length === 0) console.log("no audit entries");
     else console.log(table(["TIME", "ACTOR", "ACTION", "TARGET", "REGION"], entries.map((e) => [e.at, e.actorName ? `${e.actor} (${e.actorName})` : e.actor, e.action, e.target, e.region])));
-    if (cursor) console.log(`more: pkgedge audit --cursor ${cursor}${values.action ? ` --action ${values.action}` : ""}${values.actor ? ` --actor ${values.actor}` : ""}`);
+    if (cursor) console.log(`more: pkgedge audit --cursor ${cursor}${limit ? ` --limit ${limit}` : ""}${values.action ? ` --action ${values.action}` : ""}${values.actor ? ` --actor ${values.actor}` : ""}`);
   },
 };
