@@ -73,7 +73,8 @@ async function main(argv) {
 try {
   await main(process.argv.slice(2));
 } catch (err) {
-  if (!(err instanceof CliError)) throw err;
-  console.error(`pkgedge: ${err.message}${err.hint ? ` (${err.hint})` : ""}`);
+  if (err instanceof CliError) console.error(`pkgedge: ${err.message}${err.hint ? ` (${err.hint})` : ""}`);
+  // A bug of ours: still one line, with the stack only when asked for.
+  else console.error(process.env.PKGEDGE_DEBUG ? err : `pkgedge: unexpected error: ${err?.message ?? err} (set PKGEDGE_DEBUG=1 for details)`);
   process.exitCode = 1;
 }

@@ -4,7 +4,7 @@ import { CliError, list, positiveInt, request } from "./common.mjs";
 export const warm = {
   name: "warm",
   usage: "warm --region <region> (--from <region> [--top <n>] | --key <key>...) [--no-progress]",
-  summary: "Warm a region's shields with another region's most requested keys, or with given cache keys.\nA progress bar on a terminal; plain lines otherwise or with --no-progress.",
+  summary: "Warm a region's shields with another region's most requested keys, or with given cache keys.\nA progress bar on a terminal; plain lines otherwise or with --no-progress. Exits 2 when some keys failed.",
   options: {
     region: { type: "string", value: "<region>", help: "the region to warm" },
     from: { type: "string", value: "<region>", help: "copy this region's most requested keys" },

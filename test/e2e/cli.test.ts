@@ -113,6 +113,10 @@ describe("seed, warm, purge, audit, stats", () => {
       expect(doc["dist-tags"].latest).toBe("1.0.0");
       expect((await fetch(doc.versions["1.0.0"]!.dist.tarball)).status).toBe(200);
     }
+    // What a user's npm sees: the tree's dependencies, as published.
+    const view = await registry.npm(["view", "@pkgedge-demo/logger", "dependencies", "--json"]);
+    expect(view.code, describeRun("npm view", view)).toBe(0);
+    expect(JSON.parse(view.stdout)).toEqual({ "@pkgedge-demo/colors": "^1.0.0", "@pkgedge-demo/format": "^1.0.0" });
     const auth = `Basic ${Buffer.from(`x:${registry.adminToken}`).toString("base64")}`;
     const manifest = await fetch(`${registry.url}/v2/pkgedge-demo/hello/manifests/1.0.0`, { headers: { authorization: auth, accept: "application/vnd.oci.image.manifest.v1+json" } });
     expect(manifest.status).toBe(200);
