@@ -8,7 +8,7 @@ const HIT_STATES = new Set(["L1-HIT", "L2-HIT", "L2-STALE", "NEGATIVE", "COALESC
 export const stats = {
   name: "stats",
   usage: "stats [--interval <seconds>] [--once]",
-  summary: "A live table of requests, requests/s, hit ratio and latency (p50/p95/p99) per region and tier.\nRequests/s and latency cover the last interval once there are two samples. Admin calls are left out.\nThe token may be the admin secret or METRICS_TOKEN.",
+  summary: "A live table of requests, requests/s, hit ratio and latency (p50/p95/p99) per region and tier.\nRequests and hit ratio count since the server started; requests/s and latency cover the last\ninterval (latency since start when the interval saw no request). Admin calls are left out.\nThe token may be the admin secret or METRICS_TOKEN.",
   options: {
     interval: { type: "string", value: "<seconds>", help: "seconds between samples (default 2)" },
     once: { type: "boolean", help: "take two samples one interval apart, print one table and exit" },

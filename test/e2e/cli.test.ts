@@ -4,6 +4,7 @@
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { summarize, type StatsSample } from "../../scripts/cli/stats.mjs";
 import { cleanEnv, projectRoot } from "../../scripts/lib/dev-server.mjs";
 import { ABBREVIATED_ACCEPT, describeRun, get, run, startRegistry, type Registry, type RunResult } from "./helpers";
 
@@ -172,6 +173,24 @@ describe("seed, warm, purge, audit, stats", () => {
     for (const region of ["us-east", "ap-south"]) expect(r.stdout).toMatch(new RegExp(`^${region}\\s+all\\s+[1-9]\\d*\\s+\\d+\\.\\d\\s+\\d+\\.\\d\\s+-`, "m"));
     expect(r.stdout).toMatch(/^ap-south\s+(L1-HIT|L2-HIT|MISS)\s+[1-9]\d*\s+\d+\.\d\s+\d+\.\d\s+\d+\.\d/m);
   });
+});
+
+test("stats computes requests/s and the interval's latency from two real samples", async () => {
+  const sample = async (): Promise<StatsSample> => {
+    const res = await fetch(`${registry.url}/_/metrics?format=json`, { headers: { authorization: `Bearer ${registry.adminToken}` } });
+    expect(res.status).toBe(200);
+    return { at: Date.now(), m: (await res.json()) as StatsSample["m"] };
+  };
+  const before = await sample();
+  for (let i = 0; i < 10; i++) expect((await get(`${registry.npmUrl}@pkgedge-demo%2fcolors`, { region: "eu-west" })).status).toBe(200);
+  const after = await sample();
+  const rows = summarize({ ...after, at: before.at + 2000 }, before);
+  const all = rows.find((r) => r.region === "eu-west" && r.tier === "all")!;
+  expect(all.perSecond).toBe(5);
+  expect(all.hitRatio).toBeGreaterThan(0.5);
+  const tiers = rows.filter((r) => r.region === "eu-west" && r.tier !== "all");
+  expect(tiers.reduce((n, r) => n + (r.perSecond ?? 0), 0)).toBe(5);
+  for (const r of tiers.filter((t) => (t.perSecond ?? 0) > 0)) expect(r.p50).toBeGreaterThan(0);
 });
 
 describe("on a terminal", () => {
