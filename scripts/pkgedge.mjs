@@ -1,75 +1,80 @@
-// `npm run pkgedge -- <command>`: a small admin CLI over the /_/ API.
-//   token create --name ci --scopes read,publish [--packages '@acme/*,left-pad'] [--expires-in 3600]
-//   token list
-//   token revoke <id>
-// Options: --url (default $PKGEDGE_URL or http://127.0.0.1:8787); the admin secret comes from
-// $PKGEDGE_ADMIN_TOKEN or, failing that, from .dev.vars.
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { parseArgs, parseEnv } from "node:util";
-import { projectRoot } from "./lib/dev-server.mjs";
+#!/usr/bin/env node
+// pkgedge: the admin CLI over a running pkgedge's /_/ API (`npx pkgedge --help`).
+import { audit } from "./cli/audit.mjs";
+import { CliError, DEFAULT_URL, helpText, parseCommand } from "./cli/common.mjs";
+import { purge } from "./cli/purge.mjs";
+import { seed } from "./cli/seed.mjs";
+import { stats } from "./cli/stats.mjs";
+import * as token from "./cli/token.mjs";
+import { warm } from "./cli/warm.mjs";
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    url: { type: "string", default: process.env.PKGEDGE_URL ?? "http://127.0.0.1:8787" },
-    name: { type: "string" },
-    scopes: { type: "string", default: "read" },
-    packages: { type: "string" },
-    "expires-in": { type: "string" },
-    json: { type: "boolean", default: false },
-  },
-});
+const COMMANDS = { "token create": token.create, "token list": token.ls, "token revoke": token.revoke, purge, warm, audit, stats, seed };
+const GROUPS = { token: ["create", "list", "revoke"] };
+// Global options that take a value: their value is not a command word.
+const VALUED = new Set(["--url", "--token"]);
 
-function adminSecret() {
-  if (process.env.PKGEDGE_ADMIN_TOKEN) return process.env.PKGEDGE_ADMIN_TOKEN;
-  // Read as wrangler reads it (dotenv: quotes and comments stripped).
-  const file = join(projectRoot, ".dev.vars");
-  const secret = existsSync(file) && parseEnv(readFileSync(file, "utf8")).PKGEDGE_ADMIN_TOKEN;
-  if (secret) return secret;
-  fail("no admin secret: set PKGEDGE_ADMIN_TOKEN (npm run dev prints it) or put it in .dev.vars");
+function mainHelp() {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  return [
+    "Usage: pkgedge <command> [options]",
+    "",
+    "Administer a running pkgedge (a package CDN and registry for npm and OCI).",
+    "",
+    "Commands:",
+    ...Object.entries(COMMANDS).map(([name, spec]) => `  ${name.padEnd(width)}  ${spec.summary.split("\n")[0]}`),
+    "",
+    "Every command takes:",
+    `  --url <url>        server URL (env PKGEDGE_URL, default ${DEFAULT_URL})`,
+    "  --token <secret>   admin secret or admin token (env PKGEDGE_TOKEN, PKGEDGE_ADMIN_TOKEN, else .dev.vars)",
+    "  --json             print JSON instead of text",
+    "  -h, --help         help for the command",
+    "",
+    'Run "pkgedge <command> --help" for a command\'s options.',
+    "",
+  ].join("\n");
 }
 
-function fail(message) {
-  console.error(`pkgedge: ${message}`);
-  process.exit(1);
-}
-
-async function call(method, path, body) {
-  const res = await fetch(new URL(path, values.url), {
-    method,
-    headers: { authorization: `Bearer ${adminSecret()}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  }).catch((err) => fail(`cannot reach ${values.url}: ${err.cause?.code ?? err.message}`));
-  const data = await res.json().catch(() => ({}));
-  if (!res.ok) fail(`${method} ${path}: ${res.status} ${data.error ?? ""}`);
-  return data;
-}
-
-const [group, command, arg] = positionals;
-if (group !== "token") fail("usage: pkgedge token create|list|revoke ...");
-
-if (command === "create") {
-  if (!values.name) fail("token create needs --name");
-  const body = { name: values.name, scopes: values.scopes.split(",").map((s) => s.trim()).filter(Boolean) };
-  if (values.packages) body.packages = values.packages.split(",").map((s) => s.trim()).filter(Boolean);
-  if (values["expires-in"]) body.expiresIn = Number(values["expires-in"]);
-  const created = await call("POST", "/_/tokens", body);
-  if (values.json) {
-    console.log(JSON.stringify(created));
-  } else {
-    const host = new URL(values.url).host;
-    console.log(`token ${created.id} (${created.name}: ${created.scopes.join(",")}) - shown once, keep it safe:\n${created.token}\n`);
-    console.log(`npm:  npm config set //${host}/npm/:_authToken ${created.token}`);
+/** Splits the command words (e.g. "token", "create") from the rest of the arguments. */
+function splitCommand(argv) {
+  const words = [];
+  const rest = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const want = words.length === 0 || (words.length === 1 && GROUPS[words[0]]);
+    if (want && !arg.startsWith("-")) words.push(arg);
+    else {
+      rest.push(arg);
+      if (VALUED.has(arg) && i + 1 < argv.length) rest.push(argv[++i]);
+    }
   }
-} else if (command === "list") {
-  const { tokens } = await call("GET", "/_/tokens");
-  if (values.json) console.log(JSON.stringify(tokens));
-  else for (const t of tokens) console.log(`${t.id}  ${t.name}  ${t.scopes.join(",")}  ${t.packages?.join(",") ?? "*"}  ${t.expiresAt ?? "no expiry"}`);
-} else if (command === "revoke") {
-  if (!arg) fail("token revoke needs the token id");
-  await call("DELETE", `/_/tokens/${encodeURIComponent(arg)}`);
-  console.log(`revoked ${arg}`);
-} else {
-  fail("usage: pkgedge token create|list|revoke ...");
+  return { words, rest };
+}
+
+async function main(argv) {
+  const { words, rest } = splitCommand(argv);
+  const wantsHelp = rest.includes("--help") || rest.includes("-h");
+  if (words.length === 0) {
+    if (wantsHelp) return process.stdout.write(mainHelp());
+    throw new CliError("no command given", { hint: 'see "pkgedge --help"' });
+  }
+  const [group, sub] = words;
+  if (GROUPS[group] && sub === undefined) {
+    if (wantsHelp) return process.stdout.write(`Usage: pkgedge ${group} ${GROUPS[group].join("|")} [options]\n\n${GROUPS[group].map((s) => `  pkgedge ${group} ${s}  ${COMMANDS[`${group} ${s}`].summary.split("\n")[0]}`).join("\n")}\n`);
+    throw new CliError(`${group} needs a subcommand: ${GROUPS[group].join(", ")}`, { hint: `see "pkgedge ${group} --help"` });
+  }
+  const name = words.join(" ");
+  const spec = COMMANDS[name];
+  if (!spec) throw new CliError(`unknown command "${name}"`, { hint: 'see "pkgedge --help"' });
+  const parsed = parseCommand(spec, rest);
+  if (parsed.help) return process.stdout.write(helpText(spec));
+  await spec.run(parsed);
+}
+
+try {
+  await main(process.argv.slice(2));
+} catch (err) {
+  if (err instanceof CliError) console.error(`pkgedge: ${err.message}${err.hint ? ` (${err.hint})` : ""}`);
+  // A bug of ours: still one line, with the stack only when asked for.
+  else console.error(process.env.PKGEDGE_DEBUG ? err : `pkgedge: unexpected error: ${err?.message ?? err} (set PKGEDGE_DEBUG=1 for details)`);
+  process.exitCode = 1;
 }
