@@ -8,12 +8,12 @@ const esc = (s) => String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replac
  * by that factor. Answers the SVG document as a string.
  */
 export function summarySvg(rows) {
-  const labelWidth = 430;
+  const labelWidth = 480;
   const plotWidth = 420;
   const rowHeight = 20;
   const top = 56;
   const height = top + Math.max(rows.length, 1) * rowHeight + 40;
-  const width = labelWidth + plotWidth + 90;
+  const width = labelWidth + plotWidth + 100;
   // Symmetric log2 scale, at least 1/4x..4x so small differences do not look huge.
   const span = Math.max(2, ...rows.map((r) => Math.abs(Math.log2(r.advantage)))) * 1.05;
   const mid = labelWidth + plotWidth / 2;
@@ -36,10 +36,11 @@ export function summarySvg(rows) {
     const y = top + i * rowHeight;
     const bx = x(r.advantage);
     const better = r.advantage >= 1;
-    out.push(`<text x="${labelWidth - 8}" y="${y + 14}" text-anchor="end">${esc(`${r.benchmark}: ${r.measure}`.slice(0, 70))}</text>`);
+    out.push(`<text x="${labelWidth - 8}" y="${y + 14}" text-anchor="end">${esc(`${r.benchmark}: ${r.measure}`.slice(0, 72))}</text>`);
     out.push(`<rect x="${Math.min(bx, mid)}" y="${y + 4}" width="${Math.max(Math.abs(bx - mid), 1)}" height="${rowHeight - 8}" fill="${better ? "#10b981" : "#f59e0b"}"><title>${esc(`${r.measure}: pkgedge ${r.pkgedge ?? ""} vs ${r.peerName} ${r.peer ?? ""}`)}</title></rect>`);
-    const label = better ? `${r.advantage.toFixed(2)}x` : `1/${(1 / r.advantage).toFixed(2)}x`;
-    out.push(`<text x="${better ? Math.max(bx, mid) + 4 : Math.min(bx, mid) - 4}" y="${y + 14}" text-anchor="${better ? "start" : "end"}" fill="#333">${label}</text>`);
+    // Values in a column of their own, so a long bar never runs into its label.
+    const label = r.even ? "even" : better ? `${r.advantage.toFixed(2)}x better` : `${(1 / r.advantage).toFixed(2)}x worse`;
+    out.push(`<text x="${labelWidth + plotWidth + 8}" y="${y + 14}" fill="${r.even ? "#555" : better ? "#047857" : "#b45309"}">${label}</text>`);
   });
   out.push("</svg>");
   return `${out.join("\n")}\n`;
