@@ -125,7 +125,7 @@ async function metricsNow() {
     const next = await adminCall("GET", "/_/metrics?format=json");
     if (metric(next, "pkgedge_metrics_fanouts_total") > fanouts) return next;
   }
-  throw new StepFailure("/_/metrics never asked the shields again in 15 s");
+  throw new StepFailure("/_/metrics never asked the shields again in 15 s (is METRICS_SHIELD_CACHE_MS above 15000?)");
 }
 
 // ---- the package ----
@@ -212,7 +212,8 @@ step("Every region has its own caches", async () => {
     expected: "MISS in each: a region's shield does not share another region's copies",
     got: answers.map((r, i) => `${regions[i + 1]} ${r.status} ${r.state} (${fmt(r.ms)})`).join(", "),
     ms: Math.max(...answers.map((r) => r.ms)),
-    check: () => answers.forEach((r, i) => expect(r.status === 200 && r.state === "MISS", `${regions[i + 1]}: expected 200 MISS, got ${r.status} ${r.state}`)),
+    check: () => answers.forEach((r, i) => expect(r.status === 200 && r.state === "MISS", `${regions[i + 1]}: expected 200 MISS, got ${r.status} ${r.state}` +
+      (r.state.endsWith("HIT") ? " (one region answered for all: is DEV_REGION_HEADER on? npm run dev turns it on)" : ""))),
   };
 });
 
