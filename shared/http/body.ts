@@ -24,6 +24,11 @@ export async function readBodyLimited(request: Request, limit: number): Promise<
   if (declared !== null && Number(declared) !== total) {
     throw new RegistryError("BAD_REQUEST", `request body was truncated: got ${total} of ${declared} bytes`);
   }
+  return concatBytes(chunks, total);
+}
+
+/** The chunks as one array (`total` is their summed length). */
+export function concatBytes(chunks: Uint8Array[], total: number): Uint8Array {
   if (chunks.length === 1) return chunks[0]!;
   const out = new Uint8Array(total);
   let offset = 0;

@@ -4,6 +4,7 @@
 import { createTarDecoder } from "modern-tar";
 import semver from "semver";
 import { RegistryError, badRequest } from "../../shared/errors";
+import { concatBytes } from "../../shared/http/body";
 import type { VersionManifest } from "./packument";
 
 /** What the tarball says about itself. */
@@ -32,13 +33,7 @@ async function readAll(body: ReadableStream<Uint8Array>, limit: number, label: s
     if (total > limit) throw badRequest(`${label}: package.json is larger than ${limit} bytes`);
     chunks.push(chunk);
   }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.byteLength;
-  }
-  return out;
+  return concatBytes(chunks, total);
 }
 
 /**
