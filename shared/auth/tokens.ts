@@ -1,6 +1,7 @@
 // Token secrets: generation, hashing and verification with a bounded in-isolate cache.
 import { sha256Hex } from "../digest";
 import { TokenStore, type TokenRecord } from "../origin";
+import { RecentSet } from "../tiers/isolate-state";
 
 const BASE62 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 export const TOKEN_PREFIX = "pke_";
@@ -27,61 +28,39 @@ export async function secretsEqual(a: string, b: string): Promise<boolean> {
   return crypto.subtle.timingSafeEqual(ha!, hb!);
 }
 
-interface CachedVerification {
-  record: TokenRecord;
-  until: number;
-}
+// Per isolate, bounded at 10,000 entries each (oldest forgotten first) and in time: a revoked
+// token keeps working here for at most TOKEN_CACHE_SECONDS, plus KV's own edge cache (cacheTtl)
+// and propagation; see README. Verified secrets are keyed by their hash; grants name the token
+// they were minted from, and whether that token is still live is cached by id under the same
+// bound, so a grant dies with its token.
+const verified = new RecentSet<TokenRecord>(10_000, 0);
+const liveIds = new RecentSet<TokenRecord>(10_000, 0);
 
-// Per isolate. Bounded in size and time: a revoked token keeps working here for at most
-// TOKEN_CACHE_SECONDS, plus KV's own edge cache (cacheTtl) and propagation; see README.
-const verified = new Map<string, CachedVerification>();
-const MAX_CACHED = 10_000;
+/** A live record from `cache`, or from `load` (then cached for `cacheSeconds`); null once expired. */
+async function lookupLive(cache: RecentSet<TokenRecord>, key: string, cacheSeconds: number,
+  load: (cacheTtl: number | undefined) => Promise<TokenRecord | null>): Promise<TokenRecord | null> {
+  const now = Date.now();
+  let record = cache.get(key, now) ?? null;
+  if (!record) {
+    // KV's minimum edge cacheTtl is 30 s; with caching off (0) we always read through.
+    record = await load(cacheSeconds > 0 ? Math.max(30, cacheSeconds) : undefined);
+    if (record && cacheSeconds > 0) cache.set(key, record, now, cacheSeconds * 1000);
+    else cache.delete(key);
+  }
+  if (record?.expiresAt && Date.parse(record.expiresAt) <= now) return null;
+  return record;
+}
 
 /** Finds the live record for a secret, or null for unknown, revoked or expired tokens. */
 export async function verifyToken(store: TokenStore, secret: string, cacheSeconds: number): Promise<TokenRecord | null> {
   if (!looksLikeToken(secret)) return null;
   const hash = await sha256Hex(secret);
-  const now = Date.now();
-  const hit = verified.get(hash);
-  let record: TokenRecord | null;
-  if (hit && hit.until > now) {
-    record = hit.record;
-  } else {
-    // KV's minimum edge cacheTtl is 30 s; with caching off (0) we always read through.
-    record = await store.findByHash(hash, cacheSeconds > 0 ? Math.max(30, cacheSeconds) : undefined);
-    if (record && cacheSeconds > 0) {
-      if (verified.size >= MAX_CACHED) verified.delete(verified.keys().next().value!);
-      verified.set(hash, { record, until: now + cacheSeconds * 1000 });
-    } else {
-      verified.delete(hash);
-    }
-  }
-  if (record?.expiresAt && Date.parse(record.expiresAt) <= now) return null;
-  return record;
+  return lookupLive(verified, hash, cacheSeconds, (ttl) => store.findByHash(hash, ttl));
 }
-
-// Grants name the token they were minted from; whether that token is still live is cached per
-// isolate under the same bound as a secret's verification, so a grant dies with its token.
-const liveIds = new Map<string, CachedVerification>();
 
 /** The live record of the token with this id, or null once it is revoked or expired. */
 export async function verifyTokenId(store: TokenStore, id: string, cacheSeconds: number): Promise<TokenRecord | null> {
-  const now = Date.now();
-  const hit = liveIds.get(id);
-  let record: TokenRecord | null;
-  if (hit && hit.until > now) {
-    record = hit.record;
-  } else {
-    record = await store.findById(id, cacheSeconds > 0 ? Math.max(30, cacheSeconds) : undefined);
-    if (record && cacheSeconds > 0) {
-      if (liveIds.size >= MAX_CACHED) liveIds.delete(liveIds.keys().next().value!);
-      liveIds.set(id, { record, until: now + cacheSeconds * 1000 });
-    } else {
-      liveIds.delete(id);
-    }
-  }
-  if (record?.expiresAt && Date.parse(record.expiresAt) <= now) return null;
-  return record;
+  return lookupLive(liveIds, id, cacheSeconds, (ttl) => store.findById(id, ttl));
 }
 
 /** Drops a token from this isolate's caches (called on revocation), by secret hash and by id. */

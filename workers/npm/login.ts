@@ -4,7 +4,7 @@
 // the user document with a pkgedge token as the password. Either way npm receives a new token
 // with at most the rights of the credential that proved it, so `npm logout` (which revokes the
 // token npm holds) never takes away the credential the person logged in with.
-import { Hono, type Context } from "hono";
+import { Hono } from "hono";
 import type { LoginSession } from "../../durable-objects/login-session";
 import { issueToken, revokeToken, secretsEqual, verifyToken, type TokenFields } from "../../shared/auth/tokens";
 import { sha256Hex } from "../../shared/digest";
@@ -119,4 +119,3 @@ login.delete("/-/user/token/:token", async (c) => {
   return c.json({ ok: true });
 });
 
-export type { Context };
