@@ -55,8 +55,9 @@ export async function startUpstreamVerdaccio(packages: SeedPackage[]): Promise<U
     for (const line of (earlier + server.output()).split("\n")) {
       if (!line.startsWith("{")) continue;
       try {
-        const entry = JSON.parse(line) as { request?: { method?: string; url?: string } };
-        if (entry.request?.method && entry.request.url) out.push(`${entry.request.method} ${entry.request.url}`);
+        // One "requested" record per request as it arrives (its answer may be logged more than once).
+        const entry = JSON.parse(line) as { req?: { method?: string; url?: string }; msg?: string };
+        if (entry.req?.method && entry.req.url && entry.msg?.includes(" requested ")) out.push(`${entry.req.method} ${entry.req.url}`);
       } catch {
         // not a log record
       }
