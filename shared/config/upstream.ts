@@ -44,13 +44,21 @@ export function loadUpstreamSettings(env: Vars): UpstreamSettings {
     if (!value) return undefined;
     return { url: upstreamUrl(name, value), ...(credentials ? { credentials } : {}) };
   };
-  const ociCredentials = secret("OCI_UPSTREAM_CREDENTIALS");
   const ociPrefixes: Record<string, UpstreamRegistry> = {};
   for (const item of list(env, "OCI_UPSTREAMS")) {
     const eq = item.indexOf("=");
     const prefix = item.slice(0, eq).trim();
     if (eq <= 0 || !/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/.test(prefix)) throw configError("OCI_UPSTREAMS", item, "comma-separated prefix=<registry URL> pairs");
     ociPrefixes[prefix] = { url: upstreamUrl("OCI_UPSTREAMS", item.slice(eq + 1).trim()) };
+  }
+  // `user:password` for OCI_UPSTREAM, `<prefix>=user:password` for a prefix's registry: each
+  // registry gets only its own credentials.
+  let ociCredentials: string | undefined;
+  for (const item of (secret("OCI_UPSTREAM_CREDENTIALS") ?? "").split(",").map((s) => s.trim()).filter(Boolean)) {
+    const eq = item.indexOf("=");
+    const prefix = eq > 0 ? item.slice(0, eq) : "";
+    if (prefix && ociPrefixes[prefix]) ociPrefixes[prefix] = { ...ociPrefixes[prefix], credentials: item.slice(eq + 1) };
+    else ociCredentials = item;
   }
   const minReleaseAgeMs: Partial<Record<UpstreamProtocol, number>> = {};
   for (const item of list(env, "MIN_RELEASE_AGE")) {
