@@ -1,5 +1,6 @@
 // `npm run bench`: every benchmark one after another (npm vs Verdaccio, OCI vs docker-registry,
-// the cache tiers, the rate limiter), then one report of them all: bench-results/report.md, an
+// the cache tiers, the rate limiter, pull-through vs Verdaccio's uplink and docker-registry's
+// proxy mode), then one report of them all: bench-results/report.md, an
 // SVG chart of pkgedge against each peer (bench-results/summary.svg), and the table printed.
 //   npm run bench [-- --quick] [--only=npm,oci,tiers,ratelimit] [--npm="--top=express"] ...
 //   npm run bench -- --report-only   (rebuild the report from the JSON files already there)
@@ -30,6 +31,10 @@ const BENCHMARKS = {
   ratelimit: {
     peer: null,
     quick: ["--duration=2", "--warmup=0", "--rounds=1", "--decisions=2000"],
+  },
+  upstream: {
+    peer: "Verdaccio uplink, docker-registry proxy",
+    quick: ["--only=oci", "--clients=10", "--layers=512,256", "--herd-deadline=60"],
   },
 };
 const NAMES = Object.keys(BENCHMARKS);
@@ -96,6 +101,8 @@ export function comparisonRows(table) {
     const m = cells[3].match(/^([\d.]+)x(?: \((\S+) better\))?$/);
     if (!m || !Number.isFinite(Number(cells[1])) || !Number.isFinite(Number(cells[2]))) continue;
     const r = Number(m[1]);
+    // A ratio printed as 0.00x (none against some) has no finite "better by": the table says it.
+    if (!(r > 0)) continue;
     const advantage = !m[2] ? 1 : m[2] === "pkgedge" ? Math.max(r, 1 / r) : Math.min(r, 1 / r);
     rows.push({ measure: cells[0], pkgedge: cells[1], peer: cells[2], ratio: cells[3], advantage, even: !m[2] });
   }

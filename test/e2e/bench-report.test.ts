@@ -60,5 +60,5 @@ test("npm run bench -- --report-only: the summary table, report.md and summary.s
 test("an unknown benchmark is refused in one line, exit 2", async () => {
   const r = await run(process.execPath, [join(projectRoot, "scripts", "bench.mjs"), "--only=npm,pypi", `--out-dir=${dir}`], { cwd: projectRoot, timeoutMs: 30_000 });
   expect(r.code).toBe(2);
-  expect(r.stderr.trim()).toBe("bench: --only: unknown benchmark(s) pypi; choose from npm, oci, tiers, ratelimit");
+  expect(r.stderr.trim()).toBe("bench: --only: unknown benchmark(s) pypi; choose from npm, oci, tiers, ratelimit, upstream");
 });

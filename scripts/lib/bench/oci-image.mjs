@@ -43,10 +43,11 @@ function blobPath(dir, digest) {
 
 /**
  * An image in a fresh OCI layout `dir`, tag `latest`: one layer holding a single random file of
- * `layerBytes` (incompressible, so the gzip layer is about that size) and one small layer.
+ * `layerBytes` (incompressible, so the gzip layer is about that size) and one small layer, or
+ * one layer per entry of `layerSizes` (bytes) when given.
  * Returns { dir, tag, ref, manifestDigest, manifestMediaType, configDigest, layers, layerDigest, layerSize }.
  */
-export async function buildBenchImage(dir, { layerBytes = 10 * 1024 * 1024 } = {}) {
+export async function buildBenchImage(dir, { layerBytes = 10 * 1024 * 1024, layerSizes = null } = {}) {
   const tag = "latest";
   const image = `${dir}:${tag}`;
   rmSync(dir, { recursive: true, force: true });
@@ -55,7 +56,8 @@ export async function buildBenchImage(dir, { layerBytes = 10 * 1024 * 1024 } = {
   await mustRun("umoci", ["config", ...rootless(), "--image", image, "--os", "linux", "--architecture", "amd64", "--config.cmd", "/bin/true", "--no-history"]);
   const scratch = `${dir}.src`;
   try {
-    for (const [name, bytes] of [["big", layerBytes], ["small", 64 * 1024]]) {
+    const layers = layerSizes ? layerSizes.map((bytes, i) => [`layer${i}`, bytes]) : [["big", layerBytes], ["small", 64 * 1024]];
+    for (const [name, bytes] of layers) {
       const src = join(scratch, name);
       mkdirSync(src, { recursive: true });
       writeFileSync(join(src, `${name}.bin`), randomBytes(bytes));

@@ -53,6 +53,7 @@ export function formatBytes(n) {
 export function formatNumber(v) {
   if (v === null || v === undefined || Number.isNaN(v)) return "-";
   if (typeof v === "string") return v;
+  if (Number.isInteger(v) && Math.abs(v) < 100) return String(v);
   if (Math.abs(v) >= 100) return Math.round(v).toLocaleString("en-US");
   if (Math.abs(v) >= 10) return v.toFixed(1);
   return v.toFixed(2);
