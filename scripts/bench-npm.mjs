@@ -8,6 +8,7 @@ import { projectRoot } from "./lib/dev-server.mjs";
 import { benchmark, flag, number, text } from "./lib/bench/cli.mjs";
 import { loadCorpus } from "./lib/bench/corpus.mjs";
 import { measureInstall, measureLargePackument, measureLoad, measurePublish } from "./lib/bench/measures.mjs";
+import { measureCeilings, startCeilings, workerdEntryUrl } from "./lib/bench/ceilings.mjs";
 import { buildReport } from "./lib/bench/report.mjs";
 import { recordPkgedgeRun, startPkgedge, startVerdaccioTarget } from "./lib/bench/targets.mjs";
 import { ensureVerdaccio } from "./lib/bench/verdaccio.mjs";
@@ -15,7 +16,7 @@ import { ensureVerdaccio } from "./lib/bench/verdaccio.mjs";
 const { args, only, log, run } = benchmark({
   name: "npm",
   about: "pkgedge's npm registry against Verdaccio: L1-hit reads, a cold npm install, a large packument, publishes.",
-  steps: ["load", "install", "large", "publish"],
+  steps: ["load", "ceilings", "install", "large", "publish"],
   options: {
     targets: text("pkgedge,verdaccio", "registries to measure"),
     duration: number(6, 1, 120, "seconds of recorded load per round"),
@@ -77,7 +78,22 @@ await run(async ({ results, step }) => {
   }
   for (const t of targets) results.targets[t.name] = { url: t.url, registry: t.registry, version: t.version };
 
-  await step("load", "1. L1-hit reads at fixed concurrency", () => measureLoad(targets, opts, log));
+  const pk0 = targets.find((t) => t.name === "pkgedge");
+  const directUrl = pk0 ? await workerdEntryUrl(pk0.server.pid, "/_/health") : null;
+  if (pk0) log(`pkgedge's own workerd socket: ${directUrl ?? "NOT FOUND (ss -ltnp)"}`);
+  const files = {};
+  await step("load", "1. L1-hit reads at fixed concurrency", () => measureLoad(targets, opts, log, { directUrl, files }));
+  // The same reads' harness ceilings, in the same run: nginx with the same bytes, trivial Workers.
+  await step("ceilings", "1b. harness ceilings for the same reads", async () => {
+    if (!Object.keys(files).length) throw new Error("no bodies from the load measure (run --only=load,ceilings)");
+    const ceilings = await startCeilings(files, log);
+    try {
+      const cases = Object.fromEntries(Object.keys(files).map((n) => [n, { file: n, concurrency: opts.concurrency }]));
+      return { ...(await measureCeilings(ceilings, cases, opts, log)), versions: ceilings.versions, missing: ceilings.missing };
+    } finally {
+      await ceilings.stop();
+    }
+  });
   await step("install", "2. cold npm install of a real tree", () => measureInstall(targets, corpus, opts, log));
   await step("large", "3. large packument, parallel clients", () => measureLargePackument(targets, opts, log));
   await step("publish", "4. sequential publishes", () => measurePublish(targets, opts, log));

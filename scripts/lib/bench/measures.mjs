@@ -34,9 +34,11 @@ async function getJson(url, headers) {
 
 /**
  * 1. Throughput and latency of L1-hit reads: a mid-size packument (abbreviated and full) and a
- * 1 MB tarball, at fixed concurrency for a fixed time, after warming.
+ * 1 MB tarball, at fixed concurrency for a fixed time, after warming. `directUrl` (pkgedge's own
+ * workerd socket) adds the target "pkgedge-direct": the same reads without wrangler dev's proxy.
+ * `files`, when given, receives each case's body as pkgedge serves it (for the ceilings).
  */
-export async function measureLoad(targets, opts, log) {
+export async function measureLoad(targets, opts, log, { directUrl = null, files = null } = {}) {
   const meta = await syntheticVersions("bench-packument", opts.packumentVersions, { depCount: 10 });
   const big = await bigTarballPackage("bench-tarball-1mb");
   const cases = {};
@@ -57,6 +59,18 @@ export async function measureLoad(targets, opts, log) {
       ready.push(t);
     } catch (err) {
       failed(cases, t, "setup", err, log);
+    }
+  }
+  const pk = ready.find((t) => t.name === "pkgedge");
+  if (pk && directUrl) {
+    const swap = (url) => url.replace(pk.url, directUrl);
+    urls["pkgedge-direct"] = Object.fromEntries(Object.entries(urls.pkgedge).map(([k, [u, a]]) => [k, [swap(u), a]]));
+    ready.splice(ready.indexOf(pk) + 1, 0, { ...pk, name: "pkgedge-direct" });
+  }
+  if (pk && files) {
+    for (const [name, [url, accept]] of Object.entries(urls.pkgedge)) {
+      const res = await fetch(url, { headers: { ...readHeaders(pk, accept, opts), "accept-encoding": "identity" } });
+      files[name] = Buffer.from(await res.arrayBuffer());
     }
   }
   for (const name of ["packument-abbreviated", "packument-full", "tarball-1mb"]) {

@@ -1,4 +1,5 @@
 // Turns the npm benchmark's results into the printed table (pkgedge | verdaccio | ratio) and goals.
+import { harnessTable } from "./ceiling-report.mjs";
 import { comparisonRow, formatBytes, markdownTable } from "./stats.mjs";
 
 const P = "pkgedge";
@@ -140,9 +141,12 @@ export function buildReport(results) {
   ];
   notes.push(...machineNotes(results));
   const details = burstDetails(results.large);
+  const vLabel = vv ? `Verdaccio ${vv}` : "Verdaccio";
+  const harness = harnessTable({ cases: [["packument-abbreviated", "packument, abbreviated"], ["packument-full", "packument, full JSON"], ["tarball-1mb", "tarball, 1 MB"]], reads: results.load, ceilings: results.ceilings, peer: V, peerLabel: vLabel });
   return [
     markdownTable(header, rows),
     "",
+    ...(harness ? [harness, ""] : []),
     ...(details.length ? [`Large packument, each client's latency (sorted) and answers:`, ...details, ""] : []),
     ...(g.length ? ["Goals:", ...g, ""] : []),
     ...notes,
