@@ -4,12 +4,13 @@
 // concurrency and whole-image `skopeo copy` pulls and pushes. Prints a table, writes
 // bench-results/oci.json and oci.md. All traffic stays on 127.0.0.1; every loop is bounded.
 // `node_modules/.bin/node scripts/bench-oci.mjs --help` lists the options.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { benchmark, number, text } from "./lib/bench/cli.mjs";
 import { onCleanup } from "./lib/bench/cleanup.mjs";
 import { startDockerRegistry } from "./lib/bench/docker-registry.mjs";
+import { measureCeilings, startCeilings, workerdEntryUrl } from "./lib/bench/ceilings.mjs";
 import { buildBenchImage } from "./lib/bench/oci-image.mjs";
 import { measureCopies, measureReads, seedTargets } from "./lib/bench/oci-measures.mjs";
 import { buildOciReport } from "./lib/bench/oci-report.mjs";
@@ -18,7 +19,7 @@ import { recordPkgedgeRun, startPkgedge } from "./lib/bench/targets.mjs";
 const { args, only, log, run } = benchmark({
   name: "oci",
   about: "pkgedge's OCI registry against Debian's docker-registry: blob and manifest GETs, whole-image skopeo copies.",
-  steps: ["reads", "copies"],
+  steps: ["reads", "ceilings", "copies"],
   options: {
     targets: text("pkgedge,docker-registry", "registries to measure"),
     duration: number(5, 1, 120, "seconds of recorded load per round"),
@@ -76,7 +77,23 @@ await run(async ({ results, step }) => {
   await step("seed", "1. push the image to each registry", () => seedTargets(targets, image, work, log), { always: true });
   const ready = results.seed?.ready ?? [];
   if (results.seed) delete results.seed.ready;
-  await step("reads", "2. blob and manifest GETs at fixed concurrency", () => measureReads(ready, image, opts, log));
+  // pkgedge straight to its own workerd socket as well (no wrangler dev proxy), for the reads.
+  const pkReady = ready.find((t) => t.name === "pkgedge");
+  const directUrl = pkReady ? await workerdEntryUrl(pkReady.server.pid, "/_/health") : null;
+  if (pkReady) log(`pkgedge's own workerd socket: ${directUrl ?? "NOT FOUND (ss -ltnp)"}`);
+  const readTargets = directUrl ? [...ready, { ...pkReady, name: "pkgedge-direct", url: directUrl, host: new URL(directUrl).host }] : ready;
+  await step("reads", "2. blob and manifest GETs at fixed concurrency", () => measureReads(readTargets, image, opts, log));
+  // The same reads' harness ceilings, in the same run: nginx with the same bytes, trivial Workers.
+  await step("ceilings", "2b. harness ceilings for the same reads", async () => {
+    const files = { blob: readFileSync(join(image.dir, "blobs", "sha256", image.layerDigest.slice(7))), manifest: readFileSync(join(image.dir, "blobs", "sha256", image.manifestDigest.slice(7))) };
+    const ceilings = await startCeilings(files, log);
+    try {
+      const cases = { blob: { file: "blob", concurrency: opts.blobConcurrency }, "manifest-tag": { file: "manifest", concurrency: opts.concurrency } };
+      return { ...(await measureCeilings(ceilings, cases, opts, log)), versions: ceilings.versions, missing: ceilings.missing };
+    } finally {
+      await ceilings.stop();
+    }
+  });
   await step("copies", "3. whole-image skopeo copy, pull and push", () => measureCopies(ready, image, opts, work, log));
   if (pk) await recordPkgedgeRun(pk, results, log);
 }, {

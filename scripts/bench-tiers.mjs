@@ -11,6 +11,7 @@ import { projectRoot, randomSecret } from "./lib/dev-server.mjs";
 import { benchmark, number, text } from "./lib/bench/cli.mjs";
 import { onCleanup } from "./lib/bench/cleanup.mjs";
 import { loadCorpus } from "./lib/bench/corpus.mjs";
+import { edgesyncReport, measureEdgesync } from "./lib/bench/tiers-edgesync.mjs";
 import { measureInstallPrefetch } from "./lib/bench/tiers-install.mjs";
 import { measureHerd, measurePropagation, measureTierLatency } from "./lib/bench/tiers-measures.mjs";
 import { barChart, buildTiersReport } from "./lib/bench/tiers-report.mjs";
@@ -19,7 +20,7 @@ import { exportRevision, histogram, metricsJson, startOn } from "./lib/bench/tie
 const { args, only, log, run } = benchmark({
   name: "tiers",
   about: "pkgedge's cache tiers with an injected origin latency: latency by tier, invalidation convergence, a herd, prefetch on an install.",
-  steps: ["tiers", "propagation", "herd", "install"],
+  steps: ["tiers", "propagation", "herd", "edgesync", "install"],
   options: {
     src: text("HEAD", "the commit to run (exported, so edits meanwhile do not reload the Worker), or `tree`"),
     "origin-latency": number(250, 0, 5000, "ms the origin waits before each read"),
@@ -33,6 +34,10 @@ const { args, only, log, run } = benchmark({
     herd: number(1000, 1, 5000, "concurrent cold requests"),
     "herd-slow-latency": number(3000, 0, 30_000, "ms origin latency of the second herd (0: skip it)"),
     "install-runs": number(3, 1, 10, "installs per prefetch mode"),
+    "edgesync-keys": number(100, 10, 2000, "packages of the edgesync-style load (10% hot)"),
+    "edgesync-seconds": number(20, 2, 300, "seconds of the edgesync-style load"),
+    "edgesync-concurrency": number(2, 1, 32, "connections per region of the edgesync-style load"),
+    "edgesync-publish-ms": number(2000, 100, 60_000, "ms between publishes during the edgesync-style load"),
     top: text("express", "the package whose dependency tree the install uses"),
   },
 });
@@ -108,8 +113,18 @@ await run(async ({ results, step }) => {
     await step("herdSlow", `3b. the herd again with a ${opts.herdSlowLatencyMs} ms origin`, () => measureHerd(server, { adminToken, region: regions[0], clients: opts.herd, log }), { always: true });
     await done();
   }
+  if (only.has("edgesync")) {
+    const { server, done } = await serveFresh("pkgedge-bench-tiers-edgesync-", opts.originLatencyMs);
+    await step("edgesync", "3c. edgesync-style load: three regions, hot and cold keys, publishes in between", () => measureEdgesync(server, {
+      adminToken, regions, keys: args["edgesync-keys"], durationMs: args["edgesync-seconds"] * 1000, concurrency: args["edgesync-concurrency"], publishEveryMs: args["edgesync-publish-ms"], log,
+    }));
+    await done();
+  }
   await step("install", "4. cold npm install, prefetch on and off", async () => {
     const corpus = await loadCorpus({ dir: join(projectRoot, "bench-results", "corpus"), top: args.top, log });
     return measureInstallPrefetch({ srcDir: source.dir, corpus, runs: opts.installRuns, adminToken, vars, originLatencyMs: opts.originLatencyMs, log, onServer: track });
   });
-}, { report: buildTiersReport, markdown: (results, report) => `${report}\n` });
+}, {
+  report: (results) => [buildTiersReport(results), ...(results.edgesync ? ["", edgesyncReport(results.edgesync)] : [])].join("\n"),
+  markdown: (results, report) => `${report}\n`,
+});

@@ -2,7 +2,7 @@
 // the cache tiers, the rate limiter, pull-through vs Verdaccio's uplink and docker-registry's
 // proxy mode), then one report of them all: bench-results/report.md, an
 // SVG chart of pkgedge against each peer (bench-results/summary.svg), and the table printed.
-//   npm run bench [-- --quick] [--only=npm,oci,tiers,ratelimit] [--npm="--top=express"] ...
+//   npm run bench [-- --quick] [--only=npm,oci,tiers,ratelimit,upstream] [--npm="--top=express"] ...
 //   npm run bench -- --report-only   (rebuild the report from the JSON files already there)
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -18,7 +18,7 @@ import { summarySvg } from "./lib/bench/summary-chart.mjs";
 const BENCHMARKS = {
   npm: {
     peer: "Verdaccio",
-    quick: ["--only=load,large,publish", "--duration=2", "--warmup=0", "--rounds=1", "--preheat=1", "--large-versions=200", "--clients=5", "--publishes=10"],
+    quick: ["--only=load,ceilings,large,publish", "--duration=2", "--warmup=0", "--rounds=1", "--preheat=1", "--large-versions=200", "--clients=5", "--publishes=10"],
   },
   oci: {
     peer: "docker-registry",
@@ -26,7 +26,7 @@ const BENCHMARKS = {
   },
   tiers: {
     peer: null,
-    quick: ["--only=tiers,propagation,herd", "--leaves=5", "--pairs=2", "--l1-repeats=1", "--propagation=2", "--herd=100", "--herd-slow-latency=0"],
+    quick: ["--only=tiers,propagation,herd,edgesync", "--edgesync-seconds=5", "--edgesync-keys=30", "--leaves=5", "--pairs=2", "--l1-repeats=1", "--propagation=2", "--herd=100", "--herd-slow-latency=0"],
   },
   ratelimit: {
     peer: null,

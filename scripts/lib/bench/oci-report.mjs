@@ -1,4 +1,5 @@
 // Turns the OCI benchmark's results into the printed table (pkgedge | docker-registry | ratio).
+import { harnessTable } from "./ceiling-report.mjs";
 import { machineNotes } from "./report.mjs";
 import { comparisonRow, formatBytes, markdownTable } from "./stats.mjs";
 
@@ -59,5 +60,6 @@ export function buildOciReport(results) {
     `image: ${results.image.layers.length} layers (${results.image.layers.map((l) => formatBytes(l.size)).join(" + ")}), manifest ${formatBytes(results.image.manifestBytes)}`,
   ];
   notes.push(...machineNotes(results));
-  return [markdownTable(header, rows), "", ...notes.map((n) => `- ${n}`)].join("\n");
+  const harness = harnessTable({ cases: [["blob", `blob GET (${formatBytes(results.image.layerSize)})`], ["manifest-tag", "manifest GET by tag"]], reads: results.reads, ceilings: results.ceilings, peer: D, peerLabel: dv ? `${D} ${dv}` : D });
+  return [markdownTable(header, rows), "", ...(harness ? [harness, ""] : []), ...notes.map((n) => `- ${n}`)].join("\n");
 }
