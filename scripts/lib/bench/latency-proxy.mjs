@@ -16,7 +16,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * Starts the proxy on a free 127.0.0.1 port in front of `target` (an http://127.0.0.1:port URL).
  * The Host header is kept as the client sent it, so an upstream that builds absolute URLs from it
  * (Verdaccio's tarball URLs) points clients back through the proxy.
- * Returns { url, requests() ([{ method, path, status, at }]), reset(), stop() }.
+ * Returns { url, requests() ([{ method, path, status, at, doneAt }] in ms), reset(), stop() }.
  */
 export async function startLatencyProxy({ target, delayMs = 250 }) {
   assertLoopback(target);
@@ -24,7 +24,10 @@ export async function startLatencyProxy({ target, delayMs = 250 }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   let log = [];
   const server = http.createServer(async (req, res) => {
-    const entry = { method: req.method, path: req.url, status: null, at: Date.now() };
+    const entry = { method: req.method, path: req.url, status: null, at: Date.now(), doneAt: null };
+    res.on("close", () => {
+      entry.doneAt = Date.now();
+    });
     log.push(entry);
     // Hold the request body (if any) back with the request: paused until forwarded.
     req.pause();
@@ -64,6 +67,19 @@ export async function startLatencyProxy({ target, delayMs = 250 }) {
       agent.destroy();
     }),
   };
+}
+
+/**
+ * When the upstream was busy: seconds from the first request to the last answer, and the most
+ * requests it had in flight at once (how much of its latency the client side overlapped).
+ */
+export function timeline(requests) {
+  if (!requests.length) return { spanSeconds: 0, peakInFlight: 0 };
+  const events = requests.flatMap((r) => [[r.at, 1], [r.doneAt ?? Date.now(), -1]]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let now = 0;
+  let peak = 0;
+  for (const [, d] of events) peak = Math.max(peak, (now += d));
+  return { spanSeconds: Math.round((events[events.length - 1][0] - events[0][0]) / 10) / 100, peakInFlight: peak };
 }
 
 /** How many requests each key got: `keyOf(entry)` names it (null leaves the request out). */

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { onCleanup } from "./cleanup.mjs";
 import { byName } from "./corpus.mjs";
-import { countBy, startLatencyProxy } from "./latency-proxy.mjs";
+import { countBy, startLatencyProxy, timeline } from "./latency-proxy.mjs";
 import { timeNpmInstall } from "./npm-install.mjs";
 import { round } from "./stats.mjs";
 import { tarballDigests } from "./tarball.mjs";
@@ -30,6 +30,7 @@ export function summarizeUpstream(requests) {
     byKind: countBy(requests, npmRequestKind),
     distinct: Object.keys(perKey).length,
     maxPerObject: Math.max(0, ...Object.values(perKey)),
+    ...timeline(requests),
   };
 }
 
@@ -75,7 +76,7 @@ async function coldThenWarm(name, target, proxy, spec, corpus, log, settleMs = 2
     };
     const u = out[phase].upstream;
     log(`  ${phase} npm install ${spec} via ${name}: ${r.ok ? `${out[phase].seconds} s, ${r.packages} packages` : `FAILED (${r.code}) ${r.stderr.slice(-600)}`}; ` +
-      `upstream saw ${u.total} requests ${JSON.stringify(u.byKind)}, at most ${u.maxPerObject} per object`);
+      `upstream saw ${u.total} requests ${JSON.stringify(u.byKind)}, at most ${u.maxPerObject} per object, over ${u.spanSeconds} s, at most ${u.peakInFlight} at once`);
     if (r.foreignTarballs) log(`    warning: ${r.foreignTarballs} lock file entries resolved to another host`);
   }
   return out;

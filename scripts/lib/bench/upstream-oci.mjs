@@ -8,7 +8,7 @@ import { mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import { onCleanup } from "./cleanup.mjs";
 import { startDockerRegistry } from "./docker-registry.mjs";
-import { countBy, startLatencyProxy } from "./latency-proxy.mjs";
+import { countBy, startLatencyProxy, timeline } from "./latency-proxy.mjs";
 import { buildBenchImage, layoutDigests, makeSkopeo } from "./oci-image.mjs";
 import { MANIFEST_ACCEPT } from "./oci-measures.mjs";
 import { round, summarize } from "./stats.mjs";
@@ -39,6 +39,7 @@ export function summarizeOciUpstream(requests, image, repo) {
     maxGetsPerBlob: Math.max(0, ...getsPerBlob),
     meanGetsPerBlob: round(getsPerBlob.reduce((a, b) => a + b, 0) / blobs.length, 2),
     manifestRequests: mine.filter((r) => ociKind(r) === "manifest").length,
+    ...timeline(mine),
   };
 }
 

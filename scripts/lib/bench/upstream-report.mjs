@@ -85,7 +85,8 @@ export function buildUpstreamReport(results) {
     }
     const vars = Object.entries(results.npm.pkgedgeVars ?? {}).map(([k, val]) => `${k}=${val}`).join(", ");
     parts.push(`pkgedge settings: ${vars || "defaults"}; upstream requests counted at each registry's own instance of the latency proxy (the same upstream Verdaccio behind both); by kind: ` +
-      Object.entries(results.npm.runs).map(([n, r]) => `${n} cold ${JSON.stringify(r.cold?.upstream.byKind ?? {})} (at most ${r.cold?.upstream.maxPerObject ?? "?"} per object), warm ${JSON.stringify(r.warm?.upstream.byKind ?? {})}`).join("; "), "");
+      Object.entries(results.npm.runs).map(([n, r]) => `${n} cold ${JSON.stringify(r.cold?.upstream.byKind ?? {})} (at most ${r.cold?.upstream.maxPerObject ?? "?"} per object; ` +
+        `the upstream busy for ${r.cold?.upstream.spanSeconds ?? "?"} s with at most ${r.cold?.upstream.peakInFlight ?? "?"} requests in flight), warm ${JSON.stringify(r.warm?.upstream.byKind ?? {})}`).join("; "), "");
   }
   if (results.oci) {
     const dv = results.oci.runs["docker-registry"]?.version;
