@@ -8,7 +8,7 @@ import { projectRoot } from "./lib/dev-server.mjs";
 import { benchmark, flag, number, text } from "./lib/bench/cli.mjs";
 import { loadCorpus } from "./lib/bench/corpus.mjs";
 import { measureInstall, measureLargePackument, measureLoad, measurePublish } from "./lib/bench/measures.mjs";
-import { measureCeilings, startCeilings, workerdEntryUrl } from "./lib/bench/ceilings.mjs";
+import { startCeilings, workerdEntryUrl } from "./lib/bench/ceilings.mjs";
 import { buildReport } from "./lib/bench/report.mjs";
 import { recordPkgedgeRun, startPkgedge, startVerdaccioTarget } from "./lib/bench/targets.mjs";
 import { ensureVerdaccio } from "./lib/bench/verdaccio.mjs";
@@ -16,7 +16,7 @@ import { ensureVerdaccio } from "./lib/bench/verdaccio.mjs";
 const { args, only, log, run } = benchmark({
   name: "npm",
   about: "pkgedge's npm registry against Verdaccio: L1-hit reads, a cold npm install, a large packument, publishes.",
-  steps: ["load", "ceilings", "install", "large", "publish"],
+  steps: ["load", "install", "large", "publish"],
   options: {
     targets: text("pkgedge,verdaccio", "registries to measure"),
     duration: number(6, 1, 120, "seconds of recorded load per round"),
@@ -33,6 +33,7 @@ const { args, only, log, run } = benchmark({
     gzip: flag("reads ask for gzip"),
     "no-auth": flag("reads send no token"),
     "refresh-corpus": flag("resolve and fetch the install corpus again"),
+    "no-ceilings": flag("leave the harness ceilings (nginx, trivial Workers) out of the read load"),
   },
 });
 
@@ -81,19 +82,9 @@ await run(async ({ results, step }) => {
   const pk0 = targets.find((t) => t.name === "pkgedge");
   const directUrl = pk0 ? await workerdEntryUrl(pk0.server.pid, "/_/health") : null;
   if (pk0) log(`pkgedge's own workerd socket: ${directUrl ?? "NOT FOUND (ss -ltnp)"}`);
-  const files = {};
-  await step("load", "1. L1-hit reads at fixed concurrency", () => measureLoad(targets, opts, log, { directUrl, files }));
-  // The same reads' harness ceilings, in the same run: nginx with the same bytes, trivial Workers.
-  await step("ceilings", "1b. harness ceilings for the same reads", async () => {
-    if (!Object.keys(files).length) throw new Error("no bodies from the load measure (run --only=load,ceilings)");
-    const ceilings = await startCeilings(files, log);
-    try {
-      const cases = Object.fromEntries(Object.keys(files).map((n) => [n, { file: n, concurrency: opts.concurrency }]));
-      return { ...(await measureCeilings(ceilings, cases, opts, log)), versions: ceilings.versions, missing: ceilings.missing };
-    } finally {
-      await ceilings.stop();
-    }
-  });
+  // The harness ceilings (nginx with the same bytes, trivial Workers) take turns in the same rounds.
+  const ceilings = args["no-ceilings"] ? null : (files) => startCeilings(files, log);
+  await step("load", "1. L1-hit reads at fixed concurrency, with the harness ceilings", () => measureLoad(targets, opts, log, { directUrl, ceilings }));
   await step("install", "2. cold npm install of a real tree", () => measureInstall(targets, corpus, opts, log));
   await step("large", "3. large packument, parallel clients", () => measureLargePackument(targets, opts, log));
   await step("publish", "4. sequential publishes", () => measurePublish(targets, opts, log));

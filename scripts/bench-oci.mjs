@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { benchmark, number, text } from "./lib/bench/cli.mjs";
 import { onCleanup } from "./lib/bench/cleanup.mjs";
 import { startDockerRegistry } from "./lib/bench/docker-registry.mjs";
-import { measureCeilings, startCeilings, workerdEntryUrl } from "./lib/bench/ceilings.mjs";
+import { startCeilings, workerdEntryUrl } from "./lib/bench/ceilings.mjs";
 import { buildBenchImage } from "./lib/bench/oci-image.mjs";
 import { measureCopies, measureReads, seedTargets } from "./lib/bench/oci-measures.mjs";
 import { buildOciReport } from "./lib/bench/oci-report.mjs";
@@ -19,7 +19,7 @@ import { recordPkgedgeRun, startPkgedge } from "./lib/bench/targets.mjs";
 const { args, only, log, run } = benchmark({
   name: "oci",
   about: "pkgedge's OCI registry against Debian's docker-registry: blob and manifest GETs, whole-image skopeo copies.",
-  steps: ["reads", "ceilings", "copies"],
+  steps: ["reads", "copies"],
   options: {
     targets: text("pkgedge,docker-registry", "registries to measure"),
     duration: number(5, 1, 120, "seconds of recorded load per round"),
@@ -82,14 +82,12 @@ await run(async ({ results, step }) => {
   const directUrl = pkReady ? await workerdEntryUrl(pkReady.server.pid, "/_/health") : null;
   if (pkReady) log(`pkgedge's own workerd socket: ${directUrl ?? "NOT FOUND (ss -ltnp)"}`);
   const readTargets = directUrl ? [...ready, { ...pkReady, name: "pkgedge-direct", url: directUrl, host: new URL(directUrl).host }] : ready;
-  await step("reads", "2. blob and manifest GETs at fixed concurrency", () => measureReads(readTargets, image, opts, log));
-  // The same reads' harness ceilings, in the same run: nginx with the same bytes, trivial Workers.
-  await step("ceilings", "2b. harness ceilings for the same reads", async () => {
+  // The harness ceilings (nginx with the same bytes, trivial Workers) take turns in the same rounds.
+  await step("reads", "2. blob and manifest GETs at fixed concurrency, with the harness ceilings", async () => {
     const files = { blob: readFileSync(join(image.dir, "blobs", "sha256", image.layerDigest.slice(7))), manifest: readFileSync(join(image.dir, "blobs", "sha256", image.manifestDigest.slice(7))) };
     const ceilings = await startCeilings(files, log);
     try {
-      const cases = { blob: { file: "blob", concurrency: opts.blobConcurrency }, "manifest-tag": { file: "manifest", concurrency: opts.concurrency } };
-      return { ...(await measureCeilings(ceilings, cases, opts, log)), versions: ceilings.versions, missing: ceilings.missing };
+      return { ...(await measureReads(readTargets, image, opts, log, { ceilings })), harness: { names: ceilings.targets.map((c) => c.name), versions: ceilings.versions, missing: ceilings.missing } };
     } finally {
       await ceilings.stop();
     }

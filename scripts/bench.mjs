@@ -18,7 +18,7 @@ import { summarySvg } from "./lib/bench/summary-chart.mjs";
 const BENCHMARKS = {
   npm: {
     peer: "Verdaccio",
-    quick: ["--only=load,ceilings,large,publish", "--duration=2", "--warmup=0", "--rounds=1", "--preheat=1", "--large-versions=200", "--clients=5", "--publishes=10"],
+    quick: ["--only=load,large,publish", "--duration=2", "--warmup=0", "--rounds=1", "--preheat=1", "--large-versions=200", "--clients=5", "--publishes=10"],
   },
   oci: {
     peer: "docker-registry",

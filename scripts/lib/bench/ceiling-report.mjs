@@ -8,17 +8,17 @@ import { formatNumber, markdownTable } from "./stats.mjs";
 const DIRECT = "pkgedge-direct";
 
 /**
- * `cases`: [[key, label]]; `reads[key][target]` and `ceilings[key][name]` are loadRounds results;
- * `peer` is the peer's target name. Returns Markdown (a table and goal lines), or "" when there
- * is nothing to show.
+ * `cases`: [[key, label]]; `reads[key][server]` are loadRounds results of the same rounds, the
+ * ceilings named in `reads.harness.names`; `peer` is the peer's target name. Returns Markdown (a
+ * table and goal lines), or "" when there is nothing to show.
  */
-export function harnessTable({ cases, reads, ceilings, peer, peerLabel = peer }) {
-  if (!reads && !ceilings) return "";
+export function harnessTable({ cases, reads, peer, peerLabel = peer }) {
+  if (!reads?.harness) return "";
   const rows = [];
   const goals = [];
   for (const [key, label] of cases) {
     const r = reads?.[key] ?? {};
-    const c = ceilings?.[key] ?? {};
+    const c = Object.fromEntries(reads.harness.names.filter((n) => r[n]).map((n) => [n, r[n]]));
     const dev = r.pkgedge?.rps;
     const direct = r[DIRECT]?.rps;
     const servers = [
@@ -41,7 +41,7 @@ export function harnessTable({ cases, reads, ceilings, peer, peerLabel = peer })
   if (!rows.length) return "";
   const table = markdownTable(["read", "served by", "req/s", "p50 ms", "p99 ms", "pkgedge (wrangler dev) ÷ this", "pkgedge (workerd) ÷ this"], rows);
   return [
-    "Harness ceilings, same run, same load (nginx serves the same bytes as static files; the trivial Workers answer the same number of bytes, constant or from the Cache API, under the same wrangler dev):",
+    "Harness ceilings, same rounds (every server takes its turn in each round, so the machine's load reaches all alike): nginx serves the same bytes as static files; the trivial Workers answer as many bytes, constant or from the Cache API, under the same wrangler dev:",
     "",
     table,
     "",

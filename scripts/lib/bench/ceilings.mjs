@@ -9,7 +9,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cleanEnv, freePort, projectRoot, startServer, startWrangler } from "../dev-server.mjs";
 import { onCleanup } from "./cleanup.mjs";
-import { loadRounds } from "./load.mjs";
 
 const NGINX = "/usr/sbin/nginx";
 
@@ -128,17 +127,4 @@ export async function startCeilings(files, log) {
       await nginx.stop();
     },
   };
-}
-
-/**
- * Runs the read load of each case ({ name: { file, concurrency } }) against every ceiling with
- * the benchmark's rounds and durations. Returns { [case]: { [ceiling]: loadRounds result } }.
- */
-export async function measureCeilings(ceilings, cases, opts, log) {
-  const out = {};
-  const targets = ceilings.targets.map((c) => ({ name: c.name, cacheHeader: null, c }));
-  for (const [name, { file, concurrency }] of Object.entries(cases)) {
-    out[name] = await loadRounds({ name: `${name} ceiling`, targets, concurrency, opts, log, request: (t) => ({ url: t.c.urlFor(file), headers: { "user-agent": "pkgedge-bench" } }) });
-  }
-  return out;
 }

@@ -36,9 +36,11 @@ async function getJson(url, headers) {
  * 1. Throughput and latency of L1-hit reads: a mid-size packument (abbreviated and full) and a
  * 1 MB tarball, at fixed concurrency for a fixed time, after warming. `directUrl` (pkgedge's own
  * workerd socket) adds the target "pkgedge-direct": the same reads without wrangler dev's proxy.
- * `files`, when given, receives each case's body as pkgedge serves it (for the ceilings).
+ * `ceilings(files)`, when given, starts the harness ceilings for each case's body as pkgedge
+ * serves it (scripts/lib/bench/ceilings.mjs); they join the same rounds, taking turns with
+ * pkgedge and the peer, so a change in the machine's load reaches every server alike.
  */
-export async function measureLoad(targets, opts, log, { directUrl = null, files = null } = {}) {
+export async function measureLoad(targets, opts, log, { directUrl = null, ceilings = null } = {}) {
   const meta = await syntheticVersions("bench-packument", opts.packumentVersions, { depCount: 10 });
   const big = await bigTarballPackage("bench-tarball-1mb");
   const cases = {};
@@ -67,17 +69,29 @@ export async function measureLoad(targets, opts, log, { directUrl = null, files 
     urls["pkgedge-direct"] = Object.fromEntries(Object.entries(urls.pkgedge).map(([k, [u, a]]) => [k, [swap(u), a]]));
     ready.splice(ready.indexOf(pk) + 1, 0, { ...pk, name: "pkgedge-direct" });
   }
-  if (pk && files) {
+  let harness = null;
+  if (pk && ceilings) {
+    const files = {};
     for (const [name, [url, accept]] of Object.entries(urls.pkgedge)) {
       const res = await fetch(url, { headers: { ...readHeaders(pk, accept, opts), "accept-encoding": "identity" } });
       files[name] = Buffer.from(await res.arrayBuffer());
     }
+    harness = await ceilings(files);
+    for (const c of harness.targets) {
+      urls[c.name] = Object.fromEntries(Object.keys(files).map((n) => [n, [c.urlFor(n), "*/*"]]));
+      ready.push({ name: c.name, cacheHeader: null, token: null });
+    }
+    cases.harness = { names: harness.targets.map((c) => c.name), versions: harness.versions, missing: harness.missing };
   }
-  for (const name of ["packument-abbreviated", "packument-full", "tarball-1mb"]) {
-    cases[name] = await loadRounds({ name, targets: ready, concurrency: opts.concurrency, opts, log, request: (t) => {
-      const [url, accept] = urls[t.name][name];
-      return { url, headers: readHeaders(t, accept, opts) };
-    } });
+  try {
+    for (const name of ["packument-abbreviated", "packument-full", "tarball-1mb"]) {
+      cases[name] = await loadRounds({ name, targets: ready, concurrency: opts.concurrency, opts, log, request: (t) => {
+        const [url, accept] = urls[t.name][name];
+        return { url, headers: readHeaders(t, accept, opts) };
+      } });
+    }
+  } finally {
+    await harness?.stop();
   }
   return cases;
 }

@@ -50,17 +50,20 @@ export async function seedTargets(targets, image, work, log) {
 /**
  * Blob (the large layer) and manifest (by tag and by digest) GETs at fixed concurrency, for a
  * fixed time, after warming; anonymous, as a public pull is. Median round by throughput.
+ * `ceilings` (a started scripts/lib/bench/ceilings.mjs set serving files "blob" and "manifest")
+ * join the blob and manifest-by-tag rounds, taking turns with the registries.
  */
-export async function measureReads(targets, image, opts, log) {
+export async function measureReads(targets, image, opts, log, { ceilings = null } = {}) {
   const cases = {
-    blob: { path: `/v2/${REPO}/blobs/${image.layerDigest}`, accept: "*/*", concurrency: opts.blobConcurrency, bytes: image.layerSize },
-    "manifest-tag": { path: `/v2/${REPO}/manifests/latest`, accept: MANIFEST_ACCEPT, concurrency: opts.concurrency, bytes: image.manifestBytes },
+    blob: { path: `/v2/${REPO}/blobs/${image.layerDigest}`, accept: "*/*", concurrency: opts.blobConcurrency, bytes: image.layerSize, file: "blob" },
+    "manifest-tag": { path: `/v2/${REPO}/manifests/latest`, accept: MANIFEST_ACCEPT, concurrency: opts.concurrency, bytes: image.manifestBytes, file: "manifest" },
     "manifest-digest": { path: `/v2/${REPO}/manifests/${image.manifestDigest}`, accept: MANIFEST_ACCEPT, concurrency: opts.concurrency, bytes: image.manifestBytes },
   };
   const out = {};
   for (const [name, c] of Object.entries(cases)) {
     const headers = { accept: c.accept, "user-agent": "pkgedge-bench" };
-    out[name] = await loadRounds({ name, targets, concurrency: c.concurrency, opts, log, expectedBytes: c.bytes, request: (t) => ({ url: `${t.url}${c.path}`, headers }) });
+    const extra = ceilings && c.file ? ceilings.targets.map((x) => ({ name: x.name, cacheHeader: null, ceilingUrl: x.urlFor(c.file) })) : [];
+    out[name] = await loadRounds({ name, targets: [...targets, ...extra], concurrency: c.concurrency, opts, log, expectedBytes: c.bytes, request: (t) => ({ url: t.ceilingUrl ?? `${t.url}${c.path}`, headers }) });
   }
   return out;
 }

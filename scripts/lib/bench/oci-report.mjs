@@ -60,6 +60,6 @@ export function buildOciReport(results) {
     `image: ${results.image.layers.length} layers (${results.image.layers.map((l) => formatBytes(l.size)).join(" + ")}), manifest ${formatBytes(results.image.manifestBytes)}`,
   ];
   notes.push(...machineNotes(results));
-  const harness = harnessTable({ cases: [["blob", `blob GET (${formatBytes(results.image.layerSize)})`], ["manifest-tag", "manifest GET by tag"]], reads: results.reads, ceilings: results.ceilings, peer: D, peerLabel: dv ? `${D} ${dv}` : D });
+  const harness = harnessTable({ cases: [["blob", `blob GET (${formatBytes(results.image.layerSize)})`], ["manifest-tag", "manifest GET by tag"]], reads: results.reads, peer: D, peerLabel: dv ? `${D} ${dv}` : D });
   return [markdownTable(header, rows), "", ...(harness ? [harness, ""] : []), ...notes.map((n) => `- ${n}`)].join("\n");
 }

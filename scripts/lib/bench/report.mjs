@@ -142,7 +142,7 @@ export function buildReport(results) {
   notes.push(...machineNotes(results));
   const details = burstDetails(results.large);
   const vLabel = vv ? `Verdaccio ${vv}` : "Verdaccio";
-  const harness = harnessTable({ cases: [["packument-abbreviated", "packument, abbreviated"], ["packument-full", "packument, full JSON"], ["tarball-1mb", "tarball, 1 MB"]], reads: results.load, ceilings: results.ceilings, peer: V, peerLabel: vLabel });
+  const harness = harnessTable({ cases: [["packument-abbreviated", "packument, abbreviated"], ["packument-full", "packument, full JSON"], ["tarball-1mb", "tarball, 1 MB"]], reads: results.load, peer: V, peerLabel: vLabel });
   return [
     markdownTable(header, rows),
     "",
