@@ -34,6 +34,9 @@ beforeAll(async () => {
     { name: "@acme/secret", versions: [{ version: "1.0.0", time: OLD }] },
     { name: "up-young", versions: [{ version: "1.0.0", time: OLD }, { version: "1.1.0" }, { version: "1.2.0", time: null }] },
     { name: "up-exempt", versions: [{ version: "1.0.0" }] },
+    { name: "up-pf-a", versions: [{ version: "1.0.0", dependencies: { "up-pf-b": "^1.0.0" }, time: OLD }] },
+    { name: "up-pf-b", versions: [{ version: "1.0.0", dependencies: { "up-pf-c": "^1.0.0" }, time: OLD }] },
+    { name: "up-pf-c", versions: [{ version: "1.0.0", time: OLD }] },
   ]);
   const vars = {
     NPM_UPSTREAM: upstream.url,
@@ -99,6 +102,28 @@ describe("npm install of public packages", () => {
     const again = await get(`${registry.npmUrl}up-c`, { region: "eu-west" });
     await again.arrayBuffer();
     expect(again.headers.get("x-pkgedge-cache")).toBe("L1-HIT");
+  });
+});
+
+describe("prefetch and search", () => {
+  test("a served upstream packument warms its dependency tree from the upstream before the client asks", async () => {
+    expect(await statusOf(`${registry.npmUrl}up-pf-a`, { region: "eu-west" })).toBe(200);
+    // Background work: the dependencies' packuments and tarballs arrive without being asked for.
+    for (let i = 0; i < 50 && upstream.gets("/up-pf-c/-/up-pf-c-1.0.0.tgz") === 0; i++) await sleep(100);
+    expect(upstream.gets("/up-pf-b")).toBe(1);
+    expect(upstream.gets("/up-pf-c")).toBe(1);
+    expect(upstream.gets("/up-pf-b/-/up-pf-b-1.0.0.tgz")).toBe(1);
+    expect(upstream.gets("/up-pf-c/-/up-pf-c-1.0.0.tgz")).toBe(1);
+    const install = await registry.sandbox().npm(["install", "up-pf-a"]);
+    expectSuccess(install, "npm install up-pf-a");
+    // The install found everything warm: nothing more was asked of the upstream.
+    expect(upstream.gets("/up-pf-b") + upstream.gets("/up-pf-c")).toBe(2);
+  });
+
+  test("npm search finds upstream packages pkgedge has mirrored", async () => {
+    const search = await registry.npm(["search", "up-pf-c", "--json"]);
+    expectSuccess(search, "npm search up-pf-c");
+    expect((JSON.parse(search.stdout) as Array<{ name: string }>).map((p) => p.name)).toContain("up-pf-c");
   });
 });
 
