@@ -34,6 +34,7 @@ beforeAll(async () => {
     { name: "@acme/secret", versions: [{ version: "1.0.0", time: OLD }] },
     { name: "up-young", versions: [{ version: "1.0.0", time: OLD }, { version: "1.1.0" }, { version: "1.2.0", time: null }] },
     { name: "up-exempt", versions: [{ version: "1.0.0" }] },
+    { name: "up-corrupt", versions: [{ version: "1.0.0", time: OLD, corrupt: true }] },
     { name: "up-pf-a", versions: [{ version: "1.0.0", dependencies: { "up-pf-b": "^1.0.0" }, time: OLD }] },
     { name: "up-pf-b", versions: [{ version: "1.0.0", dependencies: { "up-pf-c": "^1.0.0" }, time: OLD }] },
     { name: "up-pf-c", versions: [{ version: "1.0.0", time: OLD }] },
@@ -102,6 +103,21 @@ describe("npm install of public packages", () => {
     const again = await get(`${registry.npmUrl}up-c`, { region: "eu-west" });
     await again.arrayBuffer();
     expect(again.headers.get("x-pkgedge-cache")).toBe("L1-HIT");
+  });
+});
+
+describe("verification", () => {
+  test("a tarball that does not match the upstream's integrity is refused with a 503 and never stored", async () => {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const res = await get(`${registry.npmUrl}up-corrupt/-/up-corrupt-1.0.0.tgz`);
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { error: string }).error).toMatch(/integrity/);
+      await sleep(1200);
+    }
+    // Not stored: the second attempt (after the mirror's backoff) asked the upstream again.
+    expect(upstream.gets("/up-corrupt/-/up-corrupt-1.0.0.tgz")).toBe(2);
+    const install = await registry.sandbox().npm(["install", "up-corrupt", "--fetch-retries=0"]);
+    expect(install.code).not.toBe(0);
   });
 });
 
