@@ -6,6 +6,7 @@
 // as `upstream.removed`. A tarball is fetched once, verified against the integrity in that
 // packument while it streams into the origin, and kept for good.
 import semver from "semver";
+import { crashPoint } from "../../shared/crash-point";
 import { AuditStore } from "../../shared/origin/audit-store";
 import { log } from "../../shared/log";
 import { invalidateEverywhere } from "../../shared/tiers/invalidation";
@@ -74,9 +75,14 @@ export async function mirrorPackument(ctx: MirrorContext): Promise<RefreshOutcom
   const removed = previous ? Object.keys(previous.versions).filter((v) => !Object.hasOwn(doc.versions, v)) : [];
   const body = JSON.stringify(doc);
   const changed = !previous || JSON.stringify(previous) !== body;
+  // The takedown runs before the new copy is written: a crash in between leaves the old copy,
+  // whose next revalidation finds the same removal and runs it again (at least once, never lost).
+  if (removed.length > 0) {
+    await takeDown(ctx, previous!, removed, false);
+    await crashPoint("upstream-takedown-applied");
+  }
   if (changed) await ctx.store.write(copyKey, body, { contentType: "application/json" });
-  if (removed.length > 0) await takeDown(ctx, previous!, removed, false);
-  else if (previous && changed) await invalidateEverywhere(ctx.env, ctx.config, { keys: [packumentCacheKey(name)] }, "upstream");
+  if (removed.length === 0 && previous && changed) await invalidateEverywhere(ctx.env, ctx.config, { keys: [packumentCacheKey(name)] }, "upstream");
   if (changed) {
     // Cached upstream packages are searchable too; a failure there never fails the mirror.
     ctx.env.SEARCH && await reindex(ctx.env, doc, name).catch((err) => log.warn("search index not updated", { name, error: err instanceof Error ? err.message : "unknown" }));
@@ -92,7 +98,6 @@ async function takeDown(ctx: MirrorContext, previous: Packument, versions: strin
   const name = previous.name;
   const files = versions.map((v) => tarballFile(name, v));
   if (files.length > 0) await ctx.store.delete(files.map((f) => upstreamTarballObject(name, f)));
-  if (wholePackage) await ctx.store.delete(upstreamPackumentObject(name));
   await invalidateEverywhere(ctx.env, ctx.config, { keys: [packumentCacheKey(name), ...files.map((f) => upstreamTarballCacheKey(name, f))], removal: true }, "upstream");
   await new AuditStore(ctx.env.BLOBS).append({
     id: crypto.randomUUID(), at: new Date().toISOString(), action: "upstream.removed", target: name,
@@ -100,6 +105,8 @@ async function takeDown(ctx: MirrorContext, previous: Packument, versions: strin
     detail: { protocol: "npm", versions, wholePackage },
   }).catch((err) => log.error("audit entry not written", { action: "upstream.removed", name, error: err }));
   if (wholePackage && ctx.env.SEARCH) await reindex(ctx.env, null, name).catch(() => {});
+  // Last: until the copy is gone, a crash here is retried from it by the next revalidation.
+  if (wholePackage) await ctx.store.delete(upstreamPackumentObject(name));
 }
 
 /**
