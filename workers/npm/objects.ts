@@ -41,6 +41,7 @@ export function packumentRendering(form: PackumentForm, origin: string): Variant
   const encoder = new TextEncoder();
   return {
     suffix: renderingSuffix(form, origin),
+    compress: true,
     render: (bytes, meta) => {
       const doc = JSON.parse(new TextDecoder().decode(bytes)) as Packument;
       if (!isLive(doc)) return null;
