@@ -1,17 +1,16 @@
 // Content codings of stored renderings (RFC 9110 section 8.4): which of ours a client accepts,
-// making them, and the ETag of each. The runtime's CompressionStream has no brotli (workerd
-// accepts only gzip and deflate), so both come from node:zlib under nodejs_compat.
-import { brotliCompress, constants, gzip } from "node:zlib";
+// making them, and the ETag of each. Only gzip: the runtime's CompressionStream has no brotli
+// (workerd accepts gzip, deflate and deflate-raw), and gzip is what every package client
+// (npm, pnpm, yarn, pip) accepts. Under workerd a Worker sees every request as accepting
+// "br, gzip" whatever the client sent, and the runtime re-codes the response for the client: a
+// stored gzip body goes to gzip clients as is (no compression per request, which the runtime
+// otherwise does for them), and is decoded by the runtime for the rare client that refuses it.
+export type Encoding = "gzip";
 
-export type Encoding = "br" | "gzip";
+/** The codings we store, best first. */
+export const ENCODINGS: readonly Encoding[] = ["gzip"];
 
-/** The codings we store, best first: brotli is ~15% smaller than gzip on packument JSON. */
-export const ENCODINGS: readonly Encoding[] = ["br", "gzip"];
-
-/**
- * The codings of ours an Accept-Encoding header accepts, in our order of preference (a client's
- * q-values only rule one out when 0: both codings are cheap for every client to decode).
- */
+/** The codings of ours an Accept-Encoding header accepts (a q-value of 0 refuses one). */
 export function acceptedEncodings(header: string | undefined | null): Encoding[] {
   if (!header) return [];
   const q = new Map<string, number>();
@@ -30,14 +29,8 @@ export function encodedEtag(etag: string, encoding: Encoding): string {
   return etag.endsWith('"') ? `${etag.slice(0, -1)}-${encoding}"` : `${etag}-${encoding}`;
 }
 
-// Brotli quality 5 compresses a 5.6 MB packument in tens of ms; 11 (the default) takes seconds.
-const BROTLI_QUALITY = 5;
-
-/** `bytes` in one coding (made once per L1 fill, off the response path). */
-export function encode(bytes: Uint8Array, encoding: Encoding): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    const done = (err: Error | null, out: Uint8Array) => (err ? reject(err) : resolve(new Uint8Array(out.buffer, out.byteOffset, out.byteLength)));
-    if (encoding === "gzip") gzip(bytes, done);
-    else brotliCompress(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY, [constants.BROTLI_PARAM_SIZE_HINT]: bytes.byteLength } }, done);
-  });
+/** `bytes` in one coding (made once per L1 fill, after the response). */
+export async function encode(bytes: Uint8Array, encoding: Encoding): Promise<Uint8Array> {
+  const coded = new Blob([bytes]).stream().pipeThrough(new CompressionStream(encoding));
+  return new Uint8Array(await new Response(coded).arrayBuffer());
 }

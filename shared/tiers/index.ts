@@ -3,7 +3,7 @@
 // object as stored, `render` a per-request rendering of a stored document (packuments with this
 // host's tarball URLs, say), which is what L1 keeps. Routing to a shard honours failover (a
 // degraded region's requests go to its failover region) and hot keys (spread over several
-// shards). Renderings that ask for it are also stored compressed (gzip, brotli) when L1 is
+// shards). Renderings that ask for it are also stored compressed (gzip) when L1 is
 // filled, each coding under its own L1 key, and served to clients that accept one. After a write, `invalidate` applies the change here and sends it to every region.
 import type { Config } from "../config";
 import { RegistryError } from "../errors";
@@ -42,7 +42,7 @@ export type Served =
  */
 export interface Variant {
   suffix: string;
-  /** Also store the rendering gzip- and brotli-coded (large text such as JSON documents). */
+  /** Also store the rendering gzip-coded (large text such as JSON documents). */
   compress?: boolean;
   render: (bytes: Uint8Array, meta: ObjectMeta) => { bytes: Uint8Array; meta: ObjectMeta; document?: unknown } | null;
 }

@@ -53,7 +53,7 @@ export function prefetchDependencies(c: Context, name: string, served: Served & 
 
 /** A rendering's ETag (`"<origin etag>-f"`, `"<origin etag>-f-gzip"`) and the stored one (`"<origin etag>"`) compare equal. */
 function plainEtag(etag: string | undefined): string {
-  return (etag ?? "").replace(/"/g, "").replace(/-[fa](-gzip|-br)?$/, "");
+  return (etag ?? "").replace(/"/g, "").replace(/-[fa](-gzip)?$/, "");
 }
 
 class NpmPrefetch {
