@@ -179,15 +179,15 @@ export class Tiers {
     }
     if (!hit) return null;
     const t = this.config.tiers;
-    const until = countL1Hit(this.region, key, hit.meta.size, t) ? copyLifetime(req.immutable, hit.storedAt, t) : null;
-    if (until === null) return { found: true, state: "L1-HIT", meta: hit.meta, body: hit.body };
+    const lifetime = countL1Hit(this.region, key, hit.meta.size, t) ? copyLifetime(req.immutable, hit.storedAt, t) : null;
+    if (lifetime === null) return { found: true, state: "L1-HIT", meta: hit.meta, body: hit.body };
     const bytes = new Uint8Array(await new Response(hit.body).arrayBuffer());
     if (bytes.byteLength !== hit.meta.size) {
       // Never served, never copied: the entry is damaged, so ask the next tier.
       await l1.delete(key);
       return null;
     }
-    if (epochOf(this.region, key) === epoch) keepHot(this.region, key, { meta: hit.meta, bytes, epoch, until, tags: req.tags ?? [] }, t);
+    if (epochOf(this.region, key) === epoch) keepHot(this.region, key, { meta: hit.meta, bytes, epoch, ...lifetime, tags: req.tags ?? [] }, t);
     return { found: true, state: "L1-HIT", meta: hit.meta, body: bytes };
   }
 

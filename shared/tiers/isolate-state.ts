@@ -122,6 +122,11 @@ export class ByteLru<V> {
     return value;
   }
 
+  /** The value without making it the newest. */
+  peek(key: string): V | undefined {
+    return this.entries.get(key);
+  }
+
   /** Stores `value`; false when it is larger than the whole capacity (nothing is kept then). */
   set(key: string, value: V): boolean {
     this.delete(key);

@@ -4,7 +4,7 @@
 // rendering, tag and prefix; mutable copies never outlive their L1 entry.
 import { afterEach, describe, expect, it } from "vitest";
 import { ByteLru } from "../../../shared/tiers/isolate-state";
-import { HOT_WINDOW_MS, clearHotTier, copyLifetime, countL1Hit, hotCopy, hotTierSize, keepHot, type HotCopy } from "../../../shared/tiers/hot-tier";
+import { HOT_WINDOW_MS, REFRESH_GRACE_MS, clearHotTier, copyLifetime, countL1Hit, hotCopy, hotTierSize, keepHot, type HotCopy } from "../../../shared/tiers/hot-tier";
 import { epochOf, forgetL1, renderingKey } from "../../../shared/tiers/l1-index";
 
 const bytesOf = (s: string) => ({ bytes: new TextEncoder().encode(s) });
@@ -40,8 +40,8 @@ describe("ByteLru", () => {
 
 const SETTINGS = { hotTierBytes: 64 * 1024, hotTierMaxObjectBytes: 4096, hotTierAdmitHits: 3, hotTierMetadataTtl: 1, l1MetadataTtl: 30 };
 const META = { size: 5, etag: '"e"', contentType: "application/json" };
-const copyAt = (epoch: number, until = Number.POSITIVE_INFINITY, tags: string[] = []): HotCopy =>
-  ({ meta: META, bytes: new TextEncoder().encode("hello"), epoch, until, tags });
+const copyAt = (epoch: number, until = Number.POSITIVE_INFINITY, tags: string[] = [], expires = Number.POSITIVE_INFINITY): HotCopy =>
+  ({ meta: META, bytes: new TextEncoder().encode("hello"), epoch, until, expires, tags });
 
 describe("hot tier", () => {
   afterEach(() => clearHotTier());
@@ -88,17 +88,37 @@ describe("hot tier", () => {
     expect(hotCopy("r", "npm:b", epochOf("r", "npm:b"), SETTINGS)).toBeDefined();
   });
 
-  it("serves a copy until its lifetime ends, and a mutable copy's lifetime ends with its L1 entry", () => {
+  it("a mutable copy is read again after HOT_TIER_METADATA_TTL and never lives past its L1 entry", () => {
     const now = 5_000_000;
-    expect(copyLifetime(true, undefined, SETTINGS, now)).toBe(Number.POSITIVE_INFINITY);
-    expect(copyLifetime(false, now, SETTINGS, now)).toBe(now + 1000);
+    const forever = Number.POSITIVE_INFINITY;
+    expect(copyLifetime(true, undefined, SETTINGS, now)).toEqual({ until: forever, expires: forever });
+    expect(copyLifetime(false, now, SETTINGS, now)).toEqual({ until: now + 1000, expires: now + 30_000 });
     // Stored in L1 29.5 s ago with a 30 s L1 lifetime: half a second left, not a whole one.
-    expect(copyLifetime(false, now - 29_500, SETTINGS, now)).toBe(now + 500);
+    expect(copyLifetime(false, now - 29_500, SETTINGS, now)).toEqual({ until: now + 500, expires: now + 500 });
     expect(copyLifetime(false, now - 31_000, SETTINGS, now)).toBeNull();
     expect(copyLifetime(false, undefined, SETTINGS, now)).toBeNull();
-    keepHot("r", "m", copyAt(epochOf("r", "m"), now + 1000), SETTINGS);
-    expect(hotCopy("r", "m", epochOf("r", "m"), SETTINGS, now + 999)).toBeDefined();
-    expect(hotCopy("r", "m", epochOf("r", "m"), SETTINGS, now + 1000)).toBeUndefined();
+  });
+
+  it("once due, one request refreshes from L1 while the others keep the copy, for at most REFRESH_GRACE_MS", () => {
+    const now = 6_000_000;
+    const epoch = epochOf("r", "m");
+    keepHot("r", "m", copyAt(epoch, now + 1000, [], now + 30_000), SETTINGS);
+    expect(hotCopy("r", "m", epoch, SETTINGS, now + 999)).toBeDefined();
+    // Due: the first caller is sent to L1 (and its next L1 hit copies it again at once) ...
+    expect(hotCopy("r", "m", epoch, SETTINGS, now + 1000)).toBeUndefined();
+    expect(countL1Hit("r", "m", 5, SETTINGS, now + 1000)).toBe(true);
+    // ... the others still get the copy while that refresh runs, not past the grace.
+    expect(hotCopy("r", "m", epoch, SETTINGS, now + 1001)).toBeDefined();
+    expect(hotCopy("r", "m", epoch, SETTINGS, now + 1000 + REFRESH_GRACE_MS)).toBeUndefined();
+  });
+
+  it("never serves a copy past its L1 entry's expiry, refreshing or not", () => {
+    const now = 7_000_000;
+    const epoch = epochOf("r", "x");
+    keepHot("r", "x", copyAt(epoch, now + 1000, [], now + 1200), SETTINGS);
+    expect(hotCopy("r", "x", epoch, SETTINGS, now + 1000)).toBeUndefined();
+    expect(hotCopy("r", "x", epoch, SETTINGS, now + 1100)).toBeDefined();
+    expect(hotCopy("r", "x", epoch, SETTINGS, now + 1200)).toBeUndefined();
   });
 
   it("holds at most HOT_TIER_BYTES, the least recently read copy out first", () => {
