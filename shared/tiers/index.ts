@@ -1,10 +1,11 @@
-// The tier walk: the hot tier (this isolate's memory) -> L1 (this PoP's Cache API) -> L2 (the region's shield shard) -> origin. Protocol
-// adapters hand in opaque keys (workers/<protocol>/objects.ts builds them): `get` serves an
-// object as stored, `render` a per-request rendering of a stored document (packuments with this
-// host's tarball URLs, say), which is what L1 keeps. Routing to a shard honours failover (a
-// degraded region's requests go to its failover region) and hot keys (spread over several
-// shards). Renderings that ask for it are also stored compressed (gzip) when L1 is
-// filled, each coding under its own L1 key, and served to clients that accept one. After a write, `invalidate` applies the change here and sends it to every region.
+// The tier walk: the hot tier (this isolate's memory) -> L1 (this PoP's Cache API) -> L2 (the
+// region's shield shard) -> origin. Protocol adapters hand in opaque keys
+// (workers/<protocol>/objects.ts builds them): `get` serves an object as stored, `render` a
+// per-request rendering of a stored document (packuments with this host's tarball URLs, say),
+// which is what L1 keeps; renderings that ask for it are stored gzip-coded too, under their own
+// L1 key, for clients that accept gzip. Routing to a shard honours failover (a degraded region's
+// requests go to its failover region) and hot keys (spread over several shards). After a write,
+// `invalidate` applies the change here and sends it to every region.
 import type { Config } from "../config";
 import { RegistryError } from "../errors";
 import { log } from "../log";
