@@ -19,7 +19,7 @@ import { isHot, observeRate } from "./hot-keys";
 import { applyInRegion, deliverEverywhere, newEvent, type Change } from "./invalidation";
 import { SingleFlight, regionKey } from "./isolate-state";
 import { encode, encodedEtag, ENCODINGS, type Encoding } from "../http/encoding";
-import { copyLifetime, countL1Hit, hotCopy, keepHot } from "./hot-tier";
+import { copyLifetime, countL1Hit, dropHot, hotCopy, keepHot } from "./hot-tier";
 import { epochOf, fillMayLand, forgetL1, forgetNegativeL1, rememberFill, renderingKey } from "./l1-index";
 import { lockstepTee } from "./lockstep-tee";
 import { purgeZoneTags } from "./zone-purge";
@@ -178,7 +178,12 @@ export class Tiers {
       edgeMetrics.inc("pkgedge_negative_hits_total", NEGATIVE_HELP, { region: this.region });
       return { found: false, state: "NEGATIVE" };
     }
-    if (!hit) return null;
+    if (!hit) {
+      // Gone from L1 (expired, evicted, or deleted by another isolate's invalidation): a copy due
+      // for refresh must not outlive it.
+      dropHot(this.region, [key]);
+      return null;
+    }
     const t = this.config.tiers;
     const lifetime = countL1Hit(this.region, key, hit.meta.size, t) ? copyLifetime(req.immutable, hit.storedAt, t) : null;
     if (lifetime === null) return { found: true, state: "L1-HIT", meta: hit.meta, body: hit.body };
