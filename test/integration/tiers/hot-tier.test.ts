@@ -10,7 +10,9 @@ import { metric } from "../../helpers/metrics";
 import { expectNpmError } from "../../helpers/npm-expect";
 import { publisher, randomImage } from "../../helpers/oci";
 import { createToken } from "../../helpers/tokens";
-import { workerWith, type Fetch } from "../../helpers/worker";
+import { BASE, workerWith, type Fetch } from "../../helpers/worker";
+import { EdgeCache } from "../../../shared/tiers/edge-cache";
+import { packumentVariantKey } from "../../../workers/npm/objects";
 import { npmPublisher, postPurge, sleep } from "../edge-cache/helpers";
 
 // The pool's default HOT_TIER_ADMIT_HITS: the 4th L1 hit copies an object into memory.
@@ -165,6 +167,17 @@ describe("bounds", () => {
     expect((await states("/npm/hot-ttl", UNTIL_HOT.length, "us-east", short)).at(-1)).toBe("HOT-HIT");
     await sleep(250);
     expect(await states("/npm/hot-ttl", 2, "us-east", short)).toEqual(["L1-HIT", "HOT-HIT"]);
+  });
+
+  it("a due copy whose L1 entry is gone (another isolate's invalidation) is dropped, not served while refreshing", async () => {
+    const short = workerWith({ HOT_TIER_METADATA_TTL: "200ms" });
+    expect((await npm.publish("hot-gone", "1.0.0")).status).toBe(201);
+    expect((await states("/npm/hot-gone", UNTIL_HOT.length, "us-east", short)).at(-1)).toBe("HOT-HIT");
+    // What a write handled by another isolate of this PoP does to L1: the entry goes, this
+    // isolate's epochs do not move.
+    expect(await (await EdgeCache.open("us-east")).delete(packumentVariantKey("hot-gone", "full", BASE))).toBe(true);
+    await sleep(250);
+    expect(await states("/npm/hot-gone", 2, "us-east", short)).toEqual(["L2-HIT", "L1-HIT"]);
   });
 
   it("HOT_TIER_BYTES=0 turns it off; objects over HOT_TIER_MAX_OBJECT_BYTES stay in L1", async () => {
