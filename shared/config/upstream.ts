@@ -32,7 +32,9 @@ export interface UpstreamSettings {
   releaseAgeExempt: string[];
 }
 
-const PROTOCOLS: readonly UpstreamProtocol[] = ["npm", "oci", "pypi"];
+// OCI registries give no publish time to measure an age by: a cooldown asked for them would be
+// silently ignored (failing open), so it is refused instead.
+const COOLDOWN_PROTOCOLS: readonly UpstreamProtocol[] = ["npm", "pypi"];
 
 export function loadUpstreamSettings(env: Vars): UpstreamSettings {
   const secret = (name: string) => {
@@ -63,9 +65,9 @@ export function loadUpstreamSettings(env: Vars): UpstreamSettings {
   const minReleaseAgeMs: Partial<Record<UpstreamProtocol, number>> = {};
   for (const item of list(env, "MIN_RELEASE_AGE")) {
     const colon = item.indexOf(":");
-    const protocol = PROTOCOLS.find((p) => p === item.slice(0, colon).trim());
+    const protocol = COOLDOWN_PROTOCOLS.find((p) => p === item.slice(0, colon).trim());
     const ms = colon > 0 ? parseDuration(item.slice(colon + 1), "h") : null;
-    if (!protocol || ms === null) throw configError("MIN_RELEASE_AGE", item, "comma-separated protocol:age pairs such as npm:72h (protocols npm, oci, pypi; bare numbers in hours)");
+    if (!protocol || ms === null) throw configError("MIN_RELEASE_AGE", item, "comma-separated protocol:age pairs such as npm:72h (protocols npm and pypi; bare numbers in hours)");
     minReleaseAgeMs[protocol] = ms * 3_600_000;
   }
   const npm = registry("NPM_UPSTREAM", secret("NPM_UPSTREAM_TOKEN"));

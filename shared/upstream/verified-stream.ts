@@ -1,6 +1,7 @@
 // Bytes from an upstream on their way into the origin, checked as they pass: the stream errors
 // at its end when the digest differs from the one the upstream's metadata promised (or the
-// length from the one it announced), so the R2 put that reads it fails and nothing is stored.
+// length from the one it announced), before its last bytes go on, so the R2 put that reads it
+// never has the whole object and fails: nothing is stored.
 // Nothing is buffered: one chunk at a time, hashed incrementally.
 
 export type DigestAlgorithm = "SHA-512" | "SHA-256" | "SHA-1";
@@ -17,18 +18,23 @@ export function verifiedStream(body: ReadableStream<Uint8Array>, length: number,
   const digest = new crypto.DigestStream(algorithm);
   const writer = digest.getWriter();
   let seen = 0;
+  // The last chunk is held back until the digest is checked: R2 may commit a put as soon as it
+  // has every announced byte, so a mismatch found after passing them all on would come too late.
+  let held: Uint8Array | null = null;
   const check = new TransformStream<Uint8Array, Uint8Array>({
     async transform(chunk, controller) {
       seen += chunk.byteLength;
       if (seen > length) throw new DigestMismatch(`upstream sent more than the ${length} bytes it announced`);
       await writer.write(chunk);
-      controller.enqueue(chunk);
+      if (held) controller.enqueue(held);
+      held = chunk;
     },
-    async flush() {
+    async flush(controller) {
       await writer.close();
       const actual = new Uint8Array(await digest.digest);
       if (seen !== length) throw new DigestMismatch(`upstream sent ${seen} of the ${length} bytes it announced`);
       if (!sameBytes(actual, expected)) throw new DigestMismatch(`upstream content does not match its ${algorithm} digest`);
+      if (held) controller.enqueue(held);
     },
   });
   return body.pipeThrough(check).pipeThrough(new FixedLengthStream(length));

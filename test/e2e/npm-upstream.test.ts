@@ -34,6 +34,10 @@ beforeAll(async () => {
     { name: "@acme/secret", versions: [{ version: "1.0.0", time: OLD }] },
     { name: "up-young", versions: [{ version: "1.0.0", time: OLD }, { version: "1.1.0" }, { version: "1.2.0", time: null }] },
     { name: "up-exempt", versions: [{ version: "1.0.0" }] },
+    { name: "up-corrupt", versions: [{ version: "1.0.0", time: OLD, corrupt: true }] },
+    { name: "up-pf-a", versions: [{ version: "1.0.0", dependencies: { "up-pf-b": "^1.0.0" }, time: OLD }] },
+    { name: "up-pf-b", versions: [{ version: "1.0.0", dependencies: { "up-pf-c": "^1.0.0" }, time: OLD }] },
+    { name: "up-pf-c", versions: [{ version: "1.0.0", time: OLD }] },
   ]);
   const vars = {
     NPM_UPSTREAM: upstream.url,
@@ -45,7 +49,9 @@ beforeAll(async () => {
   };
   [registry, cooled] = await Promise.all([
     startRegistry(vars),
-    startRegistry({ ...vars, MIN_RELEASE_AGE: "npm:72h", MIN_RELEASE_AGE_EXEMPT: "up-exempt" }),
+    // The cooldown's registry keeps upstream metadata for the default lifetime, so its herd
+    // counts are not blurred by a revalidation on a slow machine.
+    startRegistry({ ...vars, UPSTREAM_METADATA_TTL: "300", MIN_RELEASE_AGE: "npm:72h", MIN_RELEASE_AGE_EXEMPT: "up-exempt" }),
   ]);
   publisher = await registry.createToken({ name: "upstream-e2e-publisher", scopes: ["read", "publish"] });
 }, 240_000);
@@ -102,20 +108,57 @@ describe("npm install of public packages", () => {
   });
 });
 
+describe("verification", () => {
+  test("a tarball that does not match the upstream's integrity is refused with a 503 and never stored", async () => {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const res = await get(`${registry.npmUrl}up-corrupt/-/up-corrupt-1.0.0.tgz`);
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { error: string }).error).toMatch(/integrity/);
+      await sleep(1200);
+    }
+    // Not stored: the second attempt (after the mirror's backoff) asked the upstream again.
+    expect(upstream.gets("/up-corrupt/-/up-corrupt-1.0.0.tgz")).toBe(2);
+    const install = await registry.sandbox().npm(["install", "up-corrupt", "--fetch-retries=0"]);
+    expect(install.code).not.toBe(0);
+  });
+});
+
+describe("prefetch and search", () => {
+  test("a served upstream packument warms its dependency tree from the upstream before the client asks", async () => {
+    expect(await statusOf(`${registry.npmUrl}up-pf-a`, { region: "eu-west" })).toBe(200);
+    // Background work: the dependencies' packuments and tarballs arrive without being asked for.
+    for (let i = 0; i < 50 && upstream.gets("/up-pf-c/-/up-pf-c-1.0.0.tgz") === 0; i++) await sleep(100);
+    expect(upstream.gets("/up-pf-b")).toBe(1);
+    expect(upstream.gets("/up-pf-c")).toBe(1);
+    expect(upstream.gets("/up-pf-b/-/up-pf-b-1.0.0.tgz")).toBe(1);
+    expect(upstream.gets("/up-pf-c/-/up-pf-c-1.0.0.tgz")).toBe(1);
+    const install = await registry.sandbox().npm(["install", "up-pf-a"]);
+    expectSuccess(install, "npm install up-pf-a");
+    // The install found the tarballs warm: none was fetched from the upstream again.
+    expect(upstream.gets("/up-pf-b/-/up-pf-b-1.0.0.tgz") + upstream.gets("/up-pf-c/-/up-pf-c-1.0.0.tgz")).toBe(2);
+  });
+
+  test("npm search finds upstream packages pkgedge has mirrored", async () => {
+    const search = await registry.npm(["search", "up-pf-c", "--json"]);
+    expectSuccess(search, "npm search up-pf-c");
+    expect((JSON.parse(search.stdout) as Array<{ name: string }>).map((p) => p.name)).toContain("up-pf-c");
+  });
+});
+
 describe("one upstream request per object", () => {
   test("3 regions x 100 concurrent cold requests for a packument and a tarball reach the upstream once each", async () => {
-    const packument = `${registry.npmUrl}up-herd`;
+    const packument = `${cooled.npmUrl}up-herd`;
     const statuses = await Promise.all(REGIONS.flatMap((region) => Array.from({ length: 100 }, () => statusOf(packument, { region }))));
     expect(statuses.every((s) => s === 200)).toBe(true);
     expect(upstream.gets("/up-herd")).toBe(1);
-    const tarball = `${registry.npmUrl}up-herd/-/up-herd-1.0.0.tgz`;
+    const tarball = `${cooled.npmUrl}up-herd/-/up-herd-1.0.0.tgz`;
     const bodies = await Promise.all(REGIONS.flatMap((region) => Array.from({ length: 100 }, async () => {
       const res = await get(tarball, { region });
       return { status: res.status, size: (await res.arrayBuffer()).byteLength };
     })));
     expect(bodies.every((b) => b.status === 200 && b.size > 0)).toBe(true);
     expect(upstream.gets("/up-herd/-/up-herd-1.0.0.tgz")).toBe(1);
-    const metrics = await (await fetch(`${registry.url}/_/metrics`, { headers: { authorization: `Bearer ${registry.adminToken}` } })).text();
+    const metrics = await (await fetch(`${cooled.url}/_/metrics`, { headers: { authorization: `Bearer ${cooled.adminToken}` } })).text();
     expect(metrics).toMatch(/pkgedge_upstream_requests_total\{protocol="npm",kind="blob",status="200"\} [1-9]/);
   });
 
@@ -124,9 +167,15 @@ describe("one upstream request per object", () => {
     await statusOf(packument, { region: "us-east" });
     const before = upstream.gets("/up-c");
     await sleep((TTL_SECONDS + 1) * 1000);
+    const started = Date.now();
     const statuses = await Promise.all(REGIONS.flatMap((region) => Array.from({ length: 50 }, () => statusOf(packument, { region }))));
+    const elapsed = Date.now() - started;
     expect(statuses.every((s) => s === 200)).toBe(true);
-    expect(upstream.gets("/up-c") - before).toBe(1);
+    // At most one upstream request per lifetime for all regions together (one, unless the burst
+    // itself outlasted a lifetime on a slow machine).
+    const revalidations = upstream.gets("/up-c") - before;
+    expect(revalidations).toBeGreaterThanOrEqual(1);
+    expect(revalidations).toBeLessThanOrEqual(1 + Math.floor(elapsed / (TTL_SECONDS * 1000)));
   });
 });
 

@@ -39,6 +39,10 @@ beforeAll(async () => {
     OCI_UPSTREAMS: `private=${privateUpstream.url}`,
     OCI_UPSTREAM_CREDENTIALS: `private=mirror:${reader}`,
     UPSTREAM_METADATA_TTL: "2",
+    // An upstream 404 is remembered this long (shields, L1 and the mirror alike).
+    NEGATIVE_TTL_SECONDS: "1",
+    // A PoP's L1 keeps a tag this long before it asks its shield again.
+    L1_METADATA_TTL: "1",
   });
 }, 240_000);
 afterAll(async () => {
@@ -86,6 +90,25 @@ describe("pull-through from docker-registry", () => {
     const res = await fetch(`${registry.url}/v2/library/local-only/manifests/multi`, { headers: { accept: "application/vnd.oci.image.index.v1+json" } });
     expect(res.status).toBe(404);
     expect(upstreamHits("GET", "/v2/library/local-only/manifests/multi")).toBe(0);
+  });
+});
+
+describe("tags that move upstream", () => {
+  test("a tag pushed again upstream is served with its new digest within UPSTREAM_METADATA_TTL + L1_METADATA_TTL", async () => {
+    const first = await fetch(`${registry.url}/v2/library/retag/manifests/v1`, { headers: { accept: "application/vnd.oci.image.manifest.v1+json" } });
+    expect(first.status).toBe(404);
+    await copyOrThrow(skopeo, single.ref, `docker://${upstream.host}/library/retag:v1`);
+    await new Promise((r) => setTimeout(r, 1500));
+    const before = await fetch(`${registry.url}/v2/library/retag/manifests/v1`, { headers: { accept: "application/vnd.oci.image.manifest.v1+json" } });
+    expect(before.headers.get("docker-content-digest")).toBe(single.digest);
+    const moved = await buildImage(join(work, "moved"), { tag: "v1", layers: 1 });
+    await copyOrThrow(skopeo, moved.ref, `docker://${upstream.host}/library/retag:v1`);
+    await new Promise((r) => setTimeout(r, 3500));
+    for (const region of REGIONS) {
+      const after = await fetch(`${registry.url}/v2/library/retag/manifests/v1`, { headers: { accept: "application/vnd.oci.image.manifest.v1+json", "x-pkgedge-region": region } });
+      expect(after.status).toBe(200);
+      expect(after.headers.get("docker-content-digest")).toBe(moved.digest);
+    }
   });
 });
 

@@ -13,6 +13,8 @@ export interface SeedVersion {
   dependencies?: Record<string, string>;
   /** ISO publish time; null: the upstream gives none; default: a moment ago. */
   time?: string | null;
+  /** The upstream's packument claims an integrity its tarball does not have. */
+  corrupt?: boolean;
 }
 
 export interface SeedPackage {
@@ -43,7 +45,8 @@ export async function startUpstreamVerdaccio(packages: SeedPackage[]): Promise<U
     const entries = await Promise.all(pkg.versions.map(async (v) => {
       const manifest = { name: pkg.name, version: v.version, description: `upstream package ${pkg.name}`, ...(v.dependencies ? { dependencies: v.dependencies } : {}) };
       const tgz = tarballBytes(`${pkg.name}@${v.version}`, manifest);
-      return { manifest, tgz, dist: await digestsOf(tgz), time: v.time };
+      const dist = await digestsOf(v.corrupt ? tarballBytes(`other bytes of ${pkg.name}@${v.version}`) : tgz);
+      return { manifest, tgz, dist, time: v.time };
     }));
     seedVerdaccioStorage(storageDir, server.url, entries);
   }

@@ -6,13 +6,15 @@
 // as `upstream.removed`. A tarball is fetched once, verified against the integrity in that
 // packument while it streams into the origin, and kept for good.
 import semver from "semver";
+import { crashPoint } from "../../shared/crash-point";
 import { AuditStore } from "../../shared/origin/audit-store";
 import { log } from "../../shared/log";
 import { invalidateEverywhere } from "../../shared/tiers/invalidation";
 import { UpstreamFailure, upstreamFetch } from "../../shared/upstream/http";
 import { releaseCutoff } from "../../shared/upstream/policy";
 import type { MirrorContext, RefreshOutcome } from "../../shared/upstream/types";
-import { fromBase64, fromHex, verifiedStream, type DigestAlgorithm } from "../../shared/upstream/verified-stream";
+import { storeVerifiedCopy } from "../../shared/upstream/verified-copy";
+import { fromBase64, fromHex, type DigestAlgorithm } from "../../shared/upstream/verified-stream";
 import { upstreamMirror } from "../../durable-objects/upstream-mirror";
 import { tooYoung } from "./cooldown";
 import { upstreamPackumentObject } from "./keys";
@@ -74,9 +76,14 @@ export async function mirrorPackument(ctx: MirrorContext): Promise<RefreshOutcom
   const removed = previous ? Object.keys(previous.versions).filter((v) => !Object.hasOwn(doc.versions, v)) : [];
   const body = JSON.stringify(doc);
   const changed = !previous || JSON.stringify(previous) !== body;
+  // The takedown runs before the new copy is written: a crash in between leaves the old copy,
+  // whose next revalidation finds the same removal and runs it again (at least once, never lost).
+  if (removed.length > 0) {
+    await takeDown(ctx, previous!, removed, false);
+    await crashPoint("upstream-takedown-applied");
+  }
   if (changed) await ctx.store.write(copyKey, body, { contentType: "application/json" });
-  if (removed.length > 0) await takeDown(ctx, previous!, removed, false);
-  else if (previous && changed) await invalidateEverywhere(ctx.env, ctx.config, { keys: [packumentCacheKey(name)] }, "upstream");
+  if (removed.length === 0 && previous && changed) await invalidateEverywhere(ctx.env, ctx.config, { keys: [packumentCacheKey(name)] }, "upstream");
   if (changed) {
     // Cached upstream packages are searchable too; a failure there never fails the mirror.
     ctx.env.SEARCH && await reindex(ctx.env, doc, name).catch((err) => log.warn("search index not updated", { name, error: err instanceof Error ? err.message : "unknown" }));
@@ -92,7 +99,6 @@ async function takeDown(ctx: MirrorContext, previous: Packument, versions: strin
   const name = previous.name;
   const files = versions.map((v) => tarballFile(name, v));
   if (files.length > 0) await ctx.store.delete(files.map((f) => upstreamTarballObject(name, f)));
-  if (wholePackage) await ctx.store.delete(upstreamPackumentObject(name));
   await invalidateEverywhere(ctx.env, ctx.config, { keys: [packumentCacheKey(name), ...files.map((f) => upstreamTarballCacheKey(name, f))], removal: true }, "upstream");
   await new AuditStore(ctx.env.BLOBS).append({
     id: crypto.randomUUID(), at: new Date().toISOString(), action: "upstream.removed", target: name,
@@ -100,6 +106,8 @@ async function takeDown(ctx: MirrorContext, previous: Packument, versions: strin
     detail: { protocol: "npm", versions, wholePackage },
   }).catch((err) => log.error("audit entry not written", { action: "upstream.removed", name, error: err }));
   if (wholePackage && ctx.env.SEARCH) await reindex(ctx.env, null, name).catch(() => {});
+  // Last: until the copy is gone, a crash here is retried from it by the next revalidation.
+  if (wholePackage) await ctx.store.delete(upstreamPackumentObject(name));
 }
 
 /**
@@ -182,20 +190,5 @@ export async function mirrorTarball(ctx: MirrorContext, object: { version: strin
   const url = doc._upstream?.tarballs[object.version];
   if (!digest || !url) return { kind: "missing" };
   const res = await upstreamFetch(url, { headers: headersFor(ctx, url, "application/octet-stream") }, { protocol: "npm", kind: "blob", timeoutMs: ctx.config.upstream.timeoutMs, calls: ctx.calls });
-  if (res.status !== 200 || !res.body) {
-    await res.body?.cancel();
-    return { kind: "missing" };
-  }
-  const length = Number(res.headers.get("content-length"));
-  if (!Number.isSafeInteger(length) || length < 0) {
-    await res.body.cancel();
-    throw new UpstreamFailure(`upstream sent ${name}@${object.version}'s tarball without a length`);
-  }
-  try {
-    await ctx.store.createIfAbsent(ctx.ref.originKey, verifiedStream(res.body, length, digest.algorithm, digest.bytes), "application/octet-stream");
-  } catch (err) {
-    log.error("upstream tarball refused", { name, version: object.version, error: err instanceof Error ? err.message : "unknown" });
-    throw new UpstreamFailure(`upstream tarball of ${name}@${object.version} failed verification against its integrity; not stored`);
-  }
-  return { kind: "stored" };
+  return storeVerifiedCopy(ctx, res, digest, `tarball of ${name}@${object.version} (integrity)`);
 }

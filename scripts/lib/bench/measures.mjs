@@ -34,13 +34,12 @@ async function getJson(url, headers) {
 
 /**
  * 1. Throughput and latency of L1-hit reads: a mid-size packument (abbreviated and full) and a
- * 1 MB tarball, at fixed concurrency for a fixed time, after warming. `directUrl` (pkgedge's own
- * workerd socket) adds the target "pkgedge-direct": the same reads without wrangler dev's proxy.
+ * 1 MB tarball, at fixed concurrency for a fixed time, after warming.
  * `ceilings(files)`, when given, starts the harness ceilings for each case's body as pkgedge
  * serves it (scripts/lib/bench/ceilings.mjs); they join the same rounds, taking turns with
  * pkgedge and the peer, so a change in the machine's load reaches every server alike.
  */
-export async function measureLoad(targets, opts, log, { directUrl = null, ceilings = null } = {}) {
+export async function measureLoad(targets, opts, log, { ceilings = null } = {}) {
   const meta = await syntheticVersions("bench-packument", opts.packumentVersions, { depCount: 10 });
   const big = await bigTarballPackage("bench-tarball-1mb");
   const cases = {};
@@ -48,7 +47,10 @@ export async function measureLoad(targets, opts, log, { directUrl = null, ceilin
   const ready = [];
   for (const t of targets) {
     try {
-      await t.publishVersions(meta);
+      // Many versions go in the way the large measure seeds them (Verdaccio would rewrite its
+      // growing document on each of thousands of PUTs).
+      if (meta.length > 200) await t.seedLarge(meta);
+      else await t.publishVersions(meta);
       await t.publishVersions([big]);
       const { json } = await getJson(`${t.registry}bench-tarball-1mb`, readHeaders(t, ACCEPT_FULL, opts));
       const tarball = json.versions?.["1.0.0"]?.dist?.tarball;
@@ -64,11 +66,6 @@ export async function measureLoad(targets, opts, log, { directUrl = null, ceilin
     }
   }
   const pk = ready.find((t) => t.name === "pkgedge");
-  if (pk && directUrl) {
-    const swap = (url) => url.replace(pk.url, directUrl);
-    urls["pkgedge-direct"] = Object.fromEntries(Object.entries(urls.pkgedge).map(([k, [u, a]]) => [k, [swap(u), a]]));
-    ready.splice(ready.indexOf(pk) + 1, 0, { ...pk, name: "pkgedge-direct" });
-  }
   let harness = null;
   if (pk && ceilings) {
     const files = {};
