@@ -1,4 +1,5 @@
 // The four npm measures, each run against every target with the same inputs.
+import http from "node:http";
 import { burst, loadRounds } from "./load.mjs";
 import { escapeName } from "./npm-publish.mjs";
 import { timeNpmInstall } from "./npm-install.mjs";
@@ -23,6 +24,18 @@ export function failed(out, t, step, err, log) {
   out.errors ??= {};
   out.errors[t.name] = `${step}: ${err?.message ?? err}`;
   log(`  ${t.name} FAILED at ${step}: ${err?.message ?? err}`);
+}
+
+/** A body as sent on the wire (no decoding), by the same Node http client the load uses. */
+function rawBody(url, headers) {
+  return new Promise((resolve, reject) => {
+    http.get(url, { headers }, (res) => {
+      const chunks = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`GET ${url} -> ${res.statusCode}`))));
+      res.on("error", reject);
+    }).on("error", reject);
+  });
 }
 
 async function getJson(url, headers) {
@@ -69,10 +82,8 @@ export async function measureLoad(targets, opts, log, { ceilings = null } = {}) 
   let harness = null;
   if (pk && ceilings) {
     const files = {};
-    for (const [name, [url, accept]] of Object.entries(urls.pkgedge)) {
-      const res = await fetch(url, { headers: { ...readHeaders(pk, accept, opts), "accept-encoding": "identity" } });
-      files[name] = Buffer.from(await res.arrayBuffer());
-    }
+    // The bytes exactly as the load generator receives them (a gzip rendering stays gzip).
+    for (const [name, [url, accept]] of Object.entries(urls.pkgedge)) files[name] = await rawBody(url, readHeaders(pk, accept, opts));
     harness = await ceilings(files);
     for (const c of harness.targets) {
       urls[c.name] = Object.fromEntries(Object.keys(files).map((n) => [n, [c.urlFor(n), "*/*"]]));
