@@ -27,14 +27,15 @@ pypi.use(bodyLimit((config) => config.maxRequestBodyBytes));
 pypi.post("/legacy/", upload);
 pypi.post("/legacy", upload);
 
+const SIMPLE_HEADERS = { vary: "Accept, Authorization" };
+
 /** The negotiated format, or 406 naming what we serve. */
 function formatOf(c: Context): Negotiated {
   const chosen = negotiate(c.req.header("accept"), c.req.query("format"));
-  if (!chosen) throw new RegistryError("NOT_ACCEPTABLE", "no acceptable format: this index serves application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html and text/html");
+  if (!chosen) throw new RegistryError("NOT_ACCEPTABLE", "no acceptable format: this index serves application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html and text/html", { headers: SIMPLE_HEADERS });
   return chosen;
 }
 
-const SIMPLE_HEADERS = { vary: "Accept, Authorization" };
 const MAX_LISTED = 10_000;
 
 pypi.get("/simple", (c) => c.redirect(`/pypi/simple/${new URL(c.req.url).search}`, 301));
