@@ -13,6 +13,7 @@ import { isValidProjectName, normalizeName } from "./names";
 import { negotiate, type Negotiated } from "./negotiation";
 import { fileRequest, metadataRequest, projectDocument, projectPage, projectRequest } from "./objects";
 import { servedFile, type ProjectDoc } from "./project";
+import { prefetchProject } from "./prefetch";
 import { projectUrl, renderIndexHtml, renderIndexJson } from "./simple-page";
 import { upload } from "./upload";
 
@@ -64,6 +65,7 @@ pypi.get("/simple/:project/", async (c) => {
   const format = formatOf(c);
   const served = await c.get("tiers").render(projectRequest(raw), projectPage(format.format));
   if (!served.found) throw notFound(`project ${raw} not found`, { headers: { ...cacheStateHeader(served), ...SIMPLE_HEADERS } });
+  prefetchProject(c, raw, served);
   return servedResponse(c, served, {
     "content-type": format.contentType,
     "cache-control": cacheControl(isPublicRead(c), false, c.get("config").tiers.l1MetadataTtl),
