@@ -49,7 +49,8 @@ beforeAll(async () => {
   const uploaded = await twine(registry.url, token, dists.flat());
   expectOk(uploaded, "twine upload");
   await admin("chain-base/yank", { version: "1.1", reason: "e2e: yanked on purpose" });
-});
+  // Six builds beside wrangler dev's own start-up, on a shared 2-core machine.
+}, 300_000);
 afterAll(async () => {
   await registry?.stop();
   if (root) rmSync(root, { recursive: true, force: true });
