@@ -42,7 +42,9 @@ async function admin(path: string, body: unknown): Promise<void> {
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), "pkgedge-pypi-e2e-"));
-  const [server, ...dists] = await Promise.all([startRegistry(), ...PROJECTS.map((p) => buildProject(root, p))]);
+  // Prefetch off: the shields' top keys must show only what pip itself asked for (prefetch would
+  // warm the newest wheel pip rejects; test/integration/prefetch/pypi.test.ts covers it).
+  const [server, ...dists] = await Promise.all([startRegistry({ PREFETCH: "false" }), ...PROJECTS.map((p) => buildProject(root, p))]);
   registry = server;
   PROJECTS.forEach((p, i) => built.set(`${p.name}==${p.version}`, dists[i]!));
   token = await registry.createToken({ name: "e2e-twine", scopes: ["read", "publish"] });
