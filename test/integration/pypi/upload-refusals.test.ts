@@ -3,6 +3,7 @@
 // metadata, no project document, no index marker.
 import { beforeAll, describe, expect, it } from "vitest";
 import { createToken } from "../../helpers/tokens";
+import { workerWith } from "../../helpers/worker";
 import { sdist, storedKeys, upload, wheel, wheelName, coreMetadata, type DistSpec, type UploadOptions } from "../../helpers/pypi";
 
 let publisher: string;
@@ -63,6 +64,16 @@ describe("refused uploads store nothing", () => {
     expect(again.status).toBe(400);
     expect(await again.text()).toMatch(/File already exists \('dup_project-1\.0-py3-none-any\.whl'\)/);
     expect(await storedKeys("dup-project")).toEqual(before);
+  });
+
+  it("a file over PYPI_MAX_UPLOAD_BYTES is refused with 413 while it streams, and nothing stays", async () => {
+    const s = spec("too-big");
+    const big = wheel(s, { metadata: `${coreMetadata(s)}${"x".repeat(4000)}\n` });
+    const fetch = workerWith({ PYPI_MAX_UPLOAD_BYTES: "2000" });
+    const res = await upload(s, big, { token: publisher, fetch });
+    expect(res.status).toBe(413);
+    expect(await res.text()).toMatch(/exceeds 2000 bytes/);
+    expect(await storedKeys("too-big")).toEqual([]);
   });
 
   it("checks the token against the normalised project name", async () => {
