@@ -144,4 +144,23 @@ export class MultipartReader {
   async cancel(): Promise<void> {
     await this.reader.cancel().catch(() => {});
   }
+
+  /**
+   * Reads and drops the rest of the body, up to `limit` bytes (then cancels): a client still
+   * sending when the answer comes (Node's fetch, requests with a large file) would otherwise
+   * see a broken pipe instead of the refusal.
+   */
+  async drain(limit: number): Promise<void> {
+    let read = 0;
+    while (!this.ended && read <= limit) {
+      try {
+        const { done, value } = await this.reader.read();
+        if (done) return;
+        read += value.byteLength;
+      } catch {
+        return;
+      }
+    }
+    await this.cancel();
+  }
 }

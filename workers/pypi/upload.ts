@@ -19,6 +19,8 @@ import { newProject, type FileEntry, type ProjectDoc } from "./project";
 
 const MAX_FIELD_BYTES = 1024 * 1024;
 const MAX_FIELDS_BYTES = 4 * 1024 * 1024;
+// What a refused upload's unread rest may cost us so the client reads the answer, not a broken pipe.
+const DRAIN_BYTES = 16 * 1024 * 1024;
 
 type Fields = Map<string, string[]>;
 const one = (fields: Fields, name: string) => fields.get(name)?.[0];
@@ -65,9 +67,14 @@ function checkMetadata(fields: Fields, md: CoreMetadata, filename: string): void
 }
 
 export async function upload(c: Context): Promise<Response> {
-  // PyPI answers 403 before reading anything when the credentials are missing or wrong.
-  if (c.get("badCredentials")) throw new RegistryError("FORBIDDEN", "Invalid or non-existent authentication information.");
-  if (c.get("principal").kind === "anonymous") throw new RegistryError("FORBIDDEN", "Invalid or non-existent authentication information: upload with username __token__ and a pkgedge token as the password.");
+  // 403 when the credentials are missing or wrong, before anything is parsed or stored.
+  const refusal = c.get("badCredentials") ? "Invalid or non-existent authentication information."
+    : c.get("principal").kind === "anonymous" ? "Invalid or non-existent authentication information: upload with username __token__ and a pkgedge token as the password."
+    : null;
+  if (refusal) {
+    if (c.req.raw.body) await new MultipartReader(c.req.raw.body, "-").drain(DRAIN_BYTES);
+    throw new RegistryError("FORBIDDEN", refusal);
+  }
   const boundary = boundaryOf(c.req.header("content-type"));
   if (!boundary || !c.req.raw.body) throw badRequest("an upload is a multipart/form-data body");
   const store = new ObjectStore(c.env.BLOBS);
@@ -154,7 +161,7 @@ export async function upload(c: Context): Promise<Response> {
     return c.text("OK\n", 200);
   } catch (err) {
     // Nothing stays behind a refusal: the file and its metadata go (the document never listed them).
-    await form.cancel();
+    await form.drain(DRAIN_BYTES);
     if (written.length > 0) await store.delete(written).catch(() => {});
     throw err;
   }
