@@ -13,7 +13,8 @@ import { invalidateEverywhere } from "../../shared/tiers/invalidation";
 import { UpstreamFailure, upstreamFetch } from "../../shared/upstream/http";
 import { releaseCutoff } from "../../shared/upstream/policy";
 import type { MirrorContext, RefreshOutcome } from "../../shared/upstream/types";
-import { fromBase64, fromHex, verifiedStream, type DigestAlgorithm } from "../../shared/upstream/verified-stream";
+import { storeVerifiedCopy } from "../../shared/upstream/verified-copy";
+import { fromBase64, fromHex, type DigestAlgorithm } from "../../shared/upstream/verified-stream";
 import { upstreamMirror } from "../../durable-objects/upstream-mirror";
 import { tooYoung } from "./cooldown";
 import { upstreamPackumentObject } from "./keys";
@@ -189,20 +190,5 @@ export async function mirrorTarball(ctx: MirrorContext, object: { version: strin
   const url = doc._upstream?.tarballs[object.version];
   if (!digest || !url) return { kind: "missing" };
   const res = await upstreamFetch(url, { headers: headersFor(ctx, url, "application/octet-stream") }, { protocol: "npm", kind: "blob", timeoutMs: ctx.config.upstream.timeoutMs, calls: ctx.calls });
-  if (res.status !== 200 || !res.body) {
-    await res.body?.cancel();
-    return { kind: "missing" };
-  }
-  const length = Number(res.headers.get("content-length"));
-  if (!Number.isSafeInteger(length) || length < 0) {
-    await res.body.cancel();
-    throw new UpstreamFailure(`upstream sent ${name}@${object.version}'s tarball without a length`);
-  }
-  try {
-    await ctx.store.createIfAbsent(ctx.ref.originKey, verifiedStream(res.body, length, digest.algorithm, digest.bytes), "application/octet-stream");
-  } catch (err) {
-    log.error("upstream tarball refused", { name, version: object.version, error: err instanceof Error ? err.message : "unknown" });
-    throw new UpstreamFailure(`upstream tarball of ${name}@${object.version} failed verification against its integrity; not stored`);
-  }
-  return { kind: "stored" };
+  return storeVerifiedCopy(ctx, res, digest, `tarball of ${name}@${object.version} (integrity)`);
 }

@@ -6,12 +6,12 @@
 // flow (a `WWW-Authenticate: Bearer` challenge, anonymous or with OCI_UPSTREAM_CREDENTIALS) is
 // followed, and its bearer tokens reused while they last.
 import { sha256Hex } from "../../shared/digest";
-import { ObjectStore } from "../../shared/origin";
 import { invalidateEverywhere } from "../../shared/tiers/invalidation";
 import { UpstreamFailure, upstreamFetch } from "../../shared/upstream/http";
 import { ociUpstreamOf } from "../../shared/upstream/policy";
 import type { MirrorContext, RefreshOutcome } from "../../shared/upstream/types";
-import { fromHex, verifiedStream } from "../../shared/upstream/verified-stream";
+import { storeVerifiedCopy } from "../../shared/upstream/verified-copy";
+import { fromHex } from "../../shared/upstream/verified-stream";
 import type { UpstreamRegistry } from "../../shared/config";
 import { upstreamManifestObject, upstreamTagObject } from "./keys";
 import { RepositoryStore } from "./storage";
@@ -100,22 +100,7 @@ export async function mirrorBlob(ctx: MirrorContext, object: { digest: string })
   if (!DIGEST.test(object.digest)) return { kind: "missing" };
   const t = target(ctx);
   const res = await authorizedFetch(ctx, t, `${t.registry.url}/v2/${t.remoteName}/blobs/${object.digest}`, {}, "blob");
-  if (res.status !== 200 || !res.body) {
-    await res.body?.cancel();
-    return { kind: "missing" };
-  }
-  const length = Number(res.headers.get("content-length"));
-  if (!Number.isSafeInteger(length) || length < 0) {
-    await res.body.cancel();
-    throw new UpstreamFailure(`upstream sent blob ${object.digest} without a length`);
-  }
-  try {
-    await new ObjectStore(ctx.env.BLOBS).createIfAbsent(ctx.ref.originKey,
-      verifiedStream(res.body, length, "SHA-256", fromHex(object.digest.slice("sha256:".length))), "application/octet-stream");
-  } catch {
-    throw new UpstreamFailure(`upstream blob ${object.digest} of ${ctx.ref.name} failed verification against its digest; not stored`);
-  }
-  return { kind: "stored" };
+  return storeVerifiedCopy(ctx, res, { algorithm: "SHA-256", bytes: fromHex(object.digest.slice("sha256:".length)) }, `blob ${object.digest} of ${ctx.ref.name}`);
 }
 
 /**
