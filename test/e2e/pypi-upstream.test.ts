@@ -12,7 +12,7 @@ import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { freePort, startServer } from "../../scripts/lib/dev-server.mjs";
 import { describeRun, get, run, startRegistry, statusOf, type Registry, type RunResult } from "./helpers";
-import { Venv, buildProject, pythonEnv, sha256File, type PyProject } from "./pypi-helpers";
+import { Venv, buildProject, pythonEnv, sha256File, twine, type PyProject } from "./pypi-helpers";
 
 const REGIONS = ["us-east", "eu-west", "ap-south"];
 const TTL_SECONDS = 2;
@@ -127,6 +127,18 @@ describe("pip through pkgedge with a PEP 503 upstream", () => {
     })));
     expect(bodies.every((b) => b.status === 200 && b.size > 0)).toBe(true);
     expect(upstreamGets(`/files/${wheel}`), "wheel downloads at the upstream").toBe(1);
+  });
+
+  test("twine upload of a project the upstream has needs the admin token, and then only hosted files are served", async () => {
+    const files = filesByProject.get("up-herd")!;
+    const publisher = await registry.createToken({ name: "pypi-shadow", scopes: ["read", "publish"] });
+    const refused = await twine(registry.url, publisher, files);
+    expect(refused.code).not.toBe(0);
+    expect(refused.output).toMatch(/exists on the upstream registry/);
+    expectOk(await twine(registry.url, registry.adminToken, files), "twine upload with the admin token");
+    const page = (await (await get(`${registry.url}/pypi/simple/up-herd/`, { accept: "application/vnd.pypi.simple.v1+json" })).json()) as { files: Array<{ filename: string }> };
+    expect(page.files.map((f) => f.filename).sort()).toEqual(files.map((f) => basename(f)).sort());
+    expect(await statusOf(`${registry.url}/pypi/files/up-herd/${basename(files[0]!)}`)).toBe(200);
   });
 
   test("a name matching UPSTREAM_PRIVATE never reaches the upstream", async () => {
