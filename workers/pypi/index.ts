@@ -11,6 +11,8 @@ import { pypiError } from "./errors";
 import { INDEX_PREFIX } from "./keys";
 import { isValidProjectName, normalizeName } from "./names";
 import { negotiate, type Negotiated } from "./negotiation";
+import { describeAge, releaseCutoff } from "../../shared/upstream/policy";
+import { uploadedTooRecently } from "./cooldown";
 import { fileRequest, metadataRequest, projectDocument, projectPage, projectRequest } from "./objects";
 import { servedFile, type ProjectDoc } from "./project";
 import { prefetchProject } from "./prefetch";
@@ -63,7 +65,7 @@ pypi.get("/simple/:project/", async (c) => {
   if (!isValidProjectName(raw) || normalizeName(raw) !== raw) return redirectToNormalised(c, raw);
   requireAccess(c, "read", raw);
   const format = formatOf(c);
-  const served = await c.get("tiers").render(projectRequest(raw), projectPage(format.format));
+  const served = await c.get("tiers").render(projectRequest(raw), projectPage(format.format, releaseCutoff(c.get("config"), "pypi", raw)));
   if (!served.found) throw notFound(`project ${raw} not found`, { headers: { ...cacheStateHeader(served), ...SIMPLE_HEADERS } });
   prefetchProject(c, raw, served);
   return servedResponse(c, served, {
@@ -94,6 +96,11 @@ pypi.get("/files/:project/:file", async (c) => {
   const doc = await documentOf(c, project);
   const entry = doc ? servedFile(doc, filename) : null;
   if (!entry || (wantsMetadata && !entry.coreMetadataSha256)) throw notFound(`file ${file} not found`);
+  const cutoff = doc?._upstream ? releaseCutoff(c.get("config"), "pypi", project) : null;
+  if (cutoff !== null && uploadedTooRecently(entry, cutoff)) {
+    const age = describeAge(c.get("config").upstream.minReleaseAgeMs.pypi!);
+    throw new RegistryError("FORBIDDEN", `${filename} was uploaded upstream less than ${age} ago (or without an upload time): this index's MIN_RELEASE_AGE policy (pypi:${age}) refuses it until then`);
+  }
   const served = await c.get("tiers").get(wantsMetadata ? metadataRequest(project, entry) : fileRequest(project, entry));
   if (!served.found) throw notFound(`file ${file} not found`, { headers: cacheStateHeader(served) });
   return servedResponse(c, served, {

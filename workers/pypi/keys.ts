@@ -17,3 +17,11 @@ export const indexObject = (project: string) => `${INDEX_PREFIX}${project}`;
 export const projectObject = (project: string) => `pypi/projects/${project}/project.json`;
 export const fileObject = (project: string, uploadId: string, filename: string) => `pypi/projects/${project}/files/${uploadId}/${filename}`;
 export const metadataObject = (project: string, uploadId: string, filename: string) => `${fileObject(project, uploadId, filename)}.metadata`;
+
+// A project not hosted here, as mirrored from PYPI_UPSTREAM (workers/pypi/upstream.ts), apart
+// from hosted ones:
+//   upstream/pypi/projects/<project>/project.json       the upstream page as a project document
+//   upstream/pypi/projects/<project>/files/<filename>   a file, verified against its sha256
+//   upstream/pypi/projects/<project>/files/<filename>.metadata
+export const upstreamProjectObject = (project: string) => `upstream/pypi/projects/${project}/project.json`;
+export const upstreamFileObject = (project: string, filename: string) => `upstream/pypi/projects/${project}/files/${filename}`;

@@ -2,21 +2,45 @@
 // metadata, the renderings of a project page (HTML or JSON), the purge tags, and the change a
 // write makes. Routes, tests (and the upstream, later) build them here and nowhere else.
 import type { Change, TierRequest, Variant } from "../../shared/tiers";
-import { fileObject, metadataObject, projectObject } from "./keys";
+import type { UpstreamRef } from "../../shared/upstream/types";
+import { applyPypiCooldown } from "./cooldown";
+import { fileObject, metadataObject, projectObject, upstreamFileObject, upstreamProjectObject } from "./keys";
 import type { PageFormat } from "./negotiation";
-import type { FileEntry, ProjectDoc } from "./project";
+import { UPSTREAM_UPLOAD, type FileEntry, type ProjectDoc } from "./project";
 import { renderProjectHtml, renderProjectJson } from "./simple-page";
 
 export const projectCacheKey = (project: string) => `pypi:project:${project}`;
 export const fileCacheKey = (project: string, filename: string) => `pypi:file:${project}/${filename}`;
 export const metadataCacheKey = (project: string, filename: string) => `pypi:file:${project}/${filename}.metadata`;
+// An upstream file has its own key: were the project hosted here later, a file of the same name
+// (with other bytes) must never be answered from the upstream copy's cache entry.
+export const upstreamFileCacheKey = (project: string, filename: string) => `pypi:upstream-file:${project}/${filename}`;
+export const upstreamMetadataCacheKey = (project: string, filename: string) => `pypi:upstream-file:${project}/${filename}.metadata`;
 
 /** Purge tag of a project (`/_/purge` with tags: ["pypi:requests"]). */
 export const purgeTags = (project: string) => [`pypi:${project}`];
 
-/** The project document: mutable metadata, revalidated and invalidated on every write. */
+/** Where PYPI_UPSTREAM's page of `project` is mirrored. */
+export function upstreamProjectRef(project: string): UpstreamRef {
+  return { protocol: "pypi", name: project, originKey: upstreamProjectObject(project), key: projectCacheKey(project), object: { type: "pypi-project" }, immutable: false };
+}
+
+/**
+ * The project document: mutable metadata, revalidated and invalidated on every write. The hosted
+ * document wins; only a project with none here falls back to the upstream's (when one is set).
+ */
 export function projectRequest(project: string): TierRequest {
-  return { key: projectCacheKey(project), originKey: projectObject(project), kind: "metadata", immutable: false, tags: purgeTags(project) };
+  return { key: projectCacheKey(project), originKey: projectObject(project), kind: "metadata", immutable: false, tags: purgeTags(project), upstream: upstreamProjectRef(project) };
+}
+
+/** An upstream file or its core metadata, mirrored on first request. */
+function upstreamFileRequest(project: string, entry: FileEntry, metadata: boolean): TierRequest {
+  const key = metadata ? upstreamMetadataCacheKey(project, entry.filename) : upstreamFileCacheKey(project, entry.filename);
+  const originKey = `${upstreamFileObject(project, entry.filename)}${metadata ? ".metadata" : ""}`;
+  return {
+    key, originKey, kind: metadata ? "metadata" : "blob", immutable: true, tags: purgeTags(project),
+    upstream: { protocol: "pypi", name: project, originKey, key, object: { type: "pypi-file", filename: entry.filename, metadata }, immutable: true },
+  };
 }
 
 /**
@@ -24,11 +48,13 @@ export function projectRequest(project: string): TierRequest {
  * upload that wrote it, so it is built from the document's entry.
  */
 export function fileRequest(project: string, entry: FileEntry): TierRequest {
+  if (entry.uploadId === UPSTREAM_UPLOAD) return upstreamFileRequest(project, entry, false);
   return { key: fileCacheKey(project, entry.filename), originKey: fileObject(project, entry.uploadId, entry.filename), kind: "blob", immutable: true, tags: purgeTags(project) };
 }
 
 /** A wheel's METADATA (PEP 658): immutable with its wheel. */
 export function metadataRequest(project: string, entry: FileEntry): TierRequest {
+  if (entry.uploadId === UPSTREAM_UPLOAD) return upstreamFileRequest(project, entry, true);
   return { key: metadataCacheKey(project, entry.filename), originKey: metadataObject(project, entry.uploadId, entry.filename), kind: "metadata", immutable: true, tags: purgeTags(project) };
 }
 
@@ -47,16 +73,21 @@ export const HTML_TYPE = "text/html";
  * and the Cache API need not honour `Vary`). Content-Type is set by the route from what the
  * client asked for (`text/html` or the PEP 691 type); a deleted project is not found.
  */
-export function projectPage(format: PageFormat): Variant {
+export function projectPage(format: PageFormat, cooldownCutoff: number | null = null): Variant {
   return {
     suffix: format,
     render: (bytes, meta) => {
-      const doc = parse(bytes);
-      if (!doc) return null;
+      const stored = parse(bytes);
+      if (!stored) return null;
+      // An upstream project without the files the release-age cooldown hides.
+      const doc = applyPypiCooldown(stored, cooldownCutoff);
+      const hidden = Object.keys(stored.files).length - Object.keys(doc.files).length;
       const out = encoder.encode(format === "json" ? renderProjectJson(doc) : renderProjectHtml(doc));
-      // Each format has its own ETag: a 304 for one must never validate the other.
-      const etag = `"${meta.etag.replace(/"/g, "")}-${format === "json" ? "j" : "h"}"`;
-      return { bytes: out, meta: { size: out.byteLength, etag, contentType: format === "json" ? "application/vnd.pypi.simple.v1+json" : HTML_TYPE }, document: doc };
+      // Each format has its own ETag: a 304 for one must never validate the other (nor a page
+      // from before a hidden file came of age).
+      const etag = `"${meta.etag.replace(/"/g, "")}-${format === "json" ? "j" : "h"}${hidden ? `-h${hidden}` : ""}"`;
+      const contentType = format === "json" ? "application/vnd.pypi.simple.v1+json" : HTML_TYPE;
+      return { bytes: out, meta: { size: out.byteLength, etag, contentType, ...(meta.upstream ? { upstream: meta.upstream } : {}) }, document: doc };
     },
   };
 }

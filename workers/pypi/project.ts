@@ -6,12 +6,16 @@
 export type ProjectStatus = "active" | "archived" | "deprecated" | "quarantined";
 export const STATUSES: readonly ProjectStatus[] = ["active", "archived", "deprecated", "quarantined"];
 
+/** The upload id of every file mirrored from the upstream (hosted files name their upload). */
+export const UPSTREAM_UPLOAD = "upstream";
+
 export interface FileEntry {
   filename: string;
   version: string;
   packagetype: "bdist_wheel" | "sdist";
   /** The upload that wrote it: names its R2 objects (keys.ts). */
   uploadId: string;
+  /** Bytes; -1 for an upstream file whose page did not say. */
   size: number;
   sha256: string;
   blake2_256: string;
@@ -36,6 +40,8 @@ export interface ProjectDoc {
   retired: string[];
   /** A deleted project keeps its document (for `retired`) with no files. */
   deleted?: boolean;
+  /** Present on a document mirrored from PYPI_UPSTREAM: each file's upstream URL. Never served. */
+  _upstream?: { files: Record<string, string> };
 }
 
 export function newProject(name: string, displayName: string): ProjectDoc {

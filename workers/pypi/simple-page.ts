@@ -30,8 +30,9 @@ export function renderProjectJson(doc: ProjectDoc): string {
       // PEP 714: only the new key; pip 23.0 fails on the old `dist-info-metadata` in JSON.
       "core-metadata": f.coreMetadataSha256 ? { sha256: f.coreMetadataSha256 } : false,
       yanked: f.yanked === undefined ? false : f.yanked === "" ? true : f.yanked,
-      size: f.size,
-      "upload-time": f.uploadTime,
+      // An upstream page may give neither (PEP 503 HTML): left out rather than guessed.
+      ...(f.size >= 0 ? { size: f.size } : {}),
+      ...(f.uploadTime ? { "upload-time": f.uploadTime } : {}),
     })),
     versions: versionsOf(files),
     "project-status": { status: doc.status, ...(doc.statusReason ? { reason: doc.statusReason } : {}) },

@@ -9,12 +9,13 @@ import { RegistryError, badRequest } from "../../shared/errors";
 import { ObjectStore } from "../../shared/origin";
 import { BlobWriter, newUpload } from "../../shared/origin/blob-writer";
 import { requireAccess } from "../access";
+import { assertMayPublishName } from "../upstream-guard";
 import { recordAudit } from "../audit";
 import { fileObject, indexObject, metadataObject, projectObject } from "./keys";
 import { field, readSdistMetadata, readWheelMetadata, type CoreMetadata } from "./metadata";
 import { MultipartReader, boundaryOf } from "./multipart";
 import { assertProjectName, normalizeName, parseDistFile, sameVersion, type DistFile } from "./names";
-import { uploadChange } from "./objects";
+import { projectRequest, uploadChange } from "./objects";
 import { newProject, type FileEntry, type ProjectDoc } from "./project";
 
 const MAX_FIELD_BYTES = 1024 * 1024;
@@ -99,6 +100,7 @@ export async function upload(c: Context): Promise<Response> {
       const dist = checkForm(fields, filename);
       const project = dist.project;
       requireAccess(c, "publish", project);
+      await assertMayPublishName(c, "pypi", project, projectRequest(project));
       checkDocument((await store.readJson<ProjectDoc>(projectObject(project)))?.doc ?? null, filename);
       const uploadId = crypto.randomUUID();
       const key = fileObject(project, uploadId, filename);
