@@ -2,8 +2,8 @@
 // The file streams into R2 while sha256 and blake2b-256 run over it; then the digests, the file
 // name, the archive and its own metadata are checked against the form, and only then does the
 // project document (the commit point) list the file. Any refusal deletes what was written.
+import { blake2b } from "@noble/hashes/blake2b";
 import type { Context } from "hono";
-import { Blake2b } from "../../shared/blake2b";
 import { toHex } from "../../shared/digest";
 import { RegistryError, badRequest } from "../../shared/errors";
 import { ObjectStore } from "../../shared/origin";
@@ -104,7 +104,7 @@ export async function upload(c: Context): Promise<Response> {
       checkDocument((await store.readJson<ProjectDoc>(projectObject(project)))?.doc ?? null, filename);
       const uploadId = crypto.randomUUID();
       const key = fileObject(project, uploadId, filename);
-      const blake = new Blake2b(32);
+      const blake = blake2b.create({ dkLen: 32 });
       const writer = await BlobWriter.resume(store, newUpload(key));
       written.push(key);
       try {
