@@ -11,6 +11,7 @@ import { pypiError } from "./errors";
 import { INDEX_PREFIX } from "./keys";
 import { isValidProjectName, normalizeName } from "./names";
 import { negotiate, type Negotiated } from "./negotiation";
+import { acceptedEncodings } from "../../shared/http/encoding";
 import { describeAge, releaseCutoff } from "../../shared/upstream/policy";
 import { uploadedTooRecently } from "./cooldown";
 import { fileRequest, metadataRequest, projectDocument, projectPage, projectRequest } from "./objects";
@@ -30,7 +31,7 @@ pypi.use(bodyLimit((config) => config.maxRequestBodyBytes));
 pypi.post("/legacy/", upload);
 pypi.post("/legacy", upload);
 
-const SIMPLE_HEADERS = { vary: "Accept, Authorization" };
+const SIMPLE_HEADERS = { vary: "Accept, Accept-Encoding, Authorization" };
 
 /** The negotiated format, or 406 naming what we serve. */
 function formatOf(c: Context): Negotiated {
@@ -65,7 +66,8 @@ pypi.get("/simple/:project/", async (c) => {
   if (!isValidProjectName(raw) || normalizeName(raw) !== raw) return redirectToNormalised(c, raw);
   requireAccess(c, "read", raw);
   const format = formatOf(c);
-  const served = await c.get("tiers").render(projectRequest(raw), projectPage(format.format, releaseCutoff(c.get("config"), "pypi", raw)));
+  const served = await c.get("tiers").render(projectRequest(raw), projectPage(format.format, releaseCutoff(c.get("config"), "pypi", raw)),
+    acceptedEncodings(c.req.header("accept-encoding")));
   if (!served.found) throw notFound(`project ${raw} not found`, { headers: { ...cacheStateHeader(served), ...SIMPLE_HEADERS } });
   prefetchProject(c, raw, served);
   return servedResponse(c, served, {

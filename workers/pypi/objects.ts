@@ -76,6 +76,8 @@ export const HTML_TYPE = "text/html";
 export function projectPage(format: PageFormat, cooldownCutoff: number | null = null): Variant {
   return {
     suffix: format,
+    // Pages of large projects are big (HTML and JSON alike): a gzip copy is kept beside each.
+    compress: true,
     render: (bytes, meta) => {
       const stored = parse(bytes);
       if (!stored) return null;
