@@ -35,8 +35,9 @@ interface Pending {
 }
 
 const ALLOWED_LOCALLY: Verdict = { allowed: true, consulted: 0 };
-// A request that finds a call in flight waits for its lease this many times before asking itself.
-const MAX_WAITS = 4;
+// A request that finds a call in flight waits for its lease up to this many times before asking
+// itself (each landing call serves as many waiters as its lease holds; see `waiting` below).
+const MAX_WAITS = 32;
 
 export async function decide(keys: LimitKey[], ctx: ClaimContext): Promise<Verdict> {
   const now = ctx.now ?? Date.now();
@@ -80,7 +81,9 @@ async function consult(p: Pending, ctx: ClaimContext): Promise<CheckAnswer | nul
   for (let waits = 0; waits < MAX_WAITS; waits++) {
     const flying = counters.inFlight(p.localKey);
     if (!flying) break;
+    counters.wait(p.localKey, 1);
     await flying.catch(() => null);
+    counters.wait(p.localKey, -1);
     const now = Date.now();
     const route = counters.take(p.localKey, p.limit.policy.windowMs, p.threshold, now);
     if (route === "leased" || route === "refill" || route === "local") return ADMITTED;
@@ -100,8 +103,9 @@ async function call(p: Pending, ctx: ClaimContext, admit: boolean): Promise<Chec
   const sentAt = Date.now();
   const reported = counters.takeUnreported(p.localKey);
   const returned = counters.takeReturns(p.localKey);
-  const { used, elapsedMs } = counters.usage(p.localKey, sentAt);
-  const want = leaseWant(used, elapsedMs, leaseTtlMs(policy.windowMs), policy.limit);
+  const { used, elapsedMs, waiting } = counters.usage(p.localKey, sentAt);
+  // Enough for the requests already waiting on this PoP, at least.
+  const want = Math.max(waiting, leaseWant(used, elapsedMs, leaseTtlMs(policy.windowMs), policy.limit));
   const answer = counters.fly(p.localKey, (async () => {
     const stub = await ctx.coordinatorFor(p.limit.key);
     return stub.check({ limit: policy.limit, windowMs: policy.windowMs, threshold: p.threshold, reported, want, admit, ...(returned.length ? { returned } : {}) });

@@ -25,6 +25,8 @@ interface Entry {
   /** The coordinator said the key is hot: consult it (or spend its lease) until then. */
   claimUntil: number;
   lease: HeldLease | null;
+  /** A lease that arrived while `lease` still had requests: spent once that one is. */
+  next: HeldLease | null;
   /** How the last lease was spent (requests over ms), to size the next one. */
   spent: { used: number; elapsedMs: number } | null;
   /** Leases replaced or run out with requests unspent, to hand back on the next call. */
@@ -33,6 +35,8 @@ interface Entry {
   deniedUntil: number;
   /** A call to the coordinator in flight for this key: others wait on it rather than send their own. */
   inFlight: Promise<unknown> | null;
+  /** Requests of this PoP waiting on that call: the next lease should cover them. */
+  waiting: number;
 }
 
 /**
@@ -63,7 +67,7 @@ export class LocalCounters {
     let e = this.entries.get(localKey);
     if (!e) {
       if (this.entries.size >= this.maxEntries) this.evict(now);
-      e = { window, windowMs, windowEnd: (window + 1) * windowMs, count: 0, unreported: 0, claimUntil: 0, lease: null, spent: null, returns: [], deniedUntil: 0, inFlight: null };
+      e = { window, windowMs, windowEnd: (window + 1) * windowMs, count: 0, unreported: 0, claimUntil: 0, lease: null, next: null, spent: null, returns: [], deniedUntil: 0, inFlight: null, waiting: 0 };
       this.entries.set(localKey, e);
     } else if (e.window !== window) {
       // A new window starts from zero; requests of the old one the coordinator never heard of
@@ -82,22 +86,27 @@ export class LocalCounters {
 
   private claimed(e: Entry, now: number): Route {
     if (now < e.deniedUntil) return "denied";
+    if (e.lease && !(now < e.lease.until && e.lease.left > 0)) {
+      this.retire(e, e.lease);
+      e.lease = e.next;
+      e.next = null;
+    }
     const lease = e.lease;
     if (lease && now < lease.until && lease.left > 0) {
       lease.left--;
       // Half spent (in requests or in time): the next one is asked for while this one lasts.
       const half = lease.left * 2 < lease.n || (now - lease.since) * 2 > lease.until - lease.since;
-      return half && e.inFlight === null ? "refill" : "leased";
+      return half && e.inFlight === null && e.next === null ? "refill" : "leased";
     }
-    if (lease) this.retire(e);
+    if (lease) {
+      this.retire(e, lease);
+      e.lease = null;
+    }
     return "coordinator";
   }
 
   // A lease that ran out or was replaced: its unspent requests go back on the next call.
-  private retire(e: Entry): void {
-    const lease = e.lease;
-    e.lease = null;
-    if (!lease) return;
+  private retire(e: Entry, lease: HeldLease): void {
     e.spent = { used: lease.n - lease.left, elapsedMs: Math.max(1, Math.min(Date.now(), lease.until) - lease.since) };
     if (lease.left <= 0) return;
     if (e.returns.length >= MAX_RETURNS) e.returns.shift();
@@ -105,21 +114,35 @@ export class LocalCounters {
   }
 
   /** What to ask the coordinator for: the rate the last lease (or the local count) was spent at. */
-  usage(localKey: string, now: number): { used: number; elapsedMs: number } {
+  usage(localKey: string, now: number): { used: number; elapsedMs: number; waiting: number } {
     const e = this.entries.get(localKey);
-    if (!e) return { used: 1, elapsedMs: 1 };
-    if (e.lease) return { used: e.lease.n - e.lease.left, elapsedMs: now - e.lease.since };
-    if (e.spent) return e.spent;
-    return { used: Math.max(1, e.count), elapsedMs: now - (e.windowEnd - e.windowMs) };
+    if (!e) return { used: 1, elapsedMs: 1, waiting: 0 };
+    const { waiting } = e;
+    if (e.lease && e.next === null) return { used: e.lease.n - e.lease.left, elapsedMs: now - e.lease.since, waiting };
+    if (e.spent) return { ...e.spent, waiting };
+    return { used: Math.max(1, e.count), elapsedMs: now - (e.windowEnd - e.windowMs), waiting };
+  }
+
+  /** Counts a request starting (+1) or ending (-1) a wait on the key's call in flight. */
+  wait(localKey: string, delta: number): void {
+    const e = this.entries.get(localKey);
+    if (e) e.waiting = Math.max(0, e.waiting + delta);
   }
 
   /** Records a lease the coordinator granted to a call sent at `sentAt` (this isolate's clock). */
   grant(localKey: string, lease: Lease, sentAt: number): void {
     const e = this.entries.get(localKey);
     if (!e) return;
-    this.retire(e);
     // Counted from when the call left: the lease ends here no later than at the coordinator.
-    e.lease = { n: lease.n, left: lease.n, until: sentAt + lease.ttlMs, since: sentAt, at: lease.at };
+    const held = { n: lease.n, left: lease.n, until: sentAt + lease.ttlMs, since: sentAt, at: lease.at };
+    // The one in hand is spent first (it ends sooner); this one waits its turn.
+    if (e.lease && e.lease.left > 0 && sentAt < e.lease.until) {
+      if (e.next) this.retire(e, e.next);
+      e.next = held;
+    } else {
+      if (e.lease) this.retire(e, e.lease);
+      e.lease = held;
+    }
   }
 
   /** Records a refusal: requests on this key are refused here until `until`. */
@@ -127,7 +150,9 @@ export class LocalCounters {
     const e = this.entries.get(localKey);
     if (!e) return;
     e.deniedUntil = Math.max(e.deniedUntil, until);
-    this.retire(e);
+    for (const lease of [e.lease, e.next]) if (lease) this.retire(e, lease);
+    e.lease = null;
+    e.next = null;
   }
 
   /** Milliseconds a refusal recorded with deny() still holds. */

@@ -2,6 +2,7 @@
 import { Hono, type Context } from "hono";
 import { RegistryError, badRequest, notFound } from "../../shared/errors";
 import { readJsonLimited } from "../../shared/http/body";
+import { originOf } from "../../shared/http/url";
 import { log } from "../../shared/log";
 import { isAdmin, principalName } from "../../shared/auth/permissions";
 import { ObjectStore } from "../../shared/origin";
@@ -52,7 +53,7 @@ function authorizedName(c: Context, scope: "read" | "publish"): string {
 
 async function servePackument(c: Context, name: string): Promise<Response> {
   const form = wantsAbbreviated(c.req.header("accept")) ? "abbreviated" : "full";
-  const origin = new URL(c.req.url).origin;
+  const origin = originOf(c.req.url);
   if (c.req.query("write") === "true") {
     // npm reads with ?write=true before a read-modify-write (deprecate, unpublish): it must see
     // the origin's current revision, not a cached one, or its PUT would conflict.

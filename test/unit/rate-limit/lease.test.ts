@@ -79,15 +79,21 @@ describe("LocalCounters with a lease", () => {
     expect(c.takeReturns("k")).toEqual([]);
   });
 
-  it("hands back what a lease left unspent, once it expires or is replaced", () => {
+  it("spends the lease in hand before the next one, and hands back what each left unspent", () => {
     const c = new LocalCounters();
     c.take("k", 1000, 1, 0);
     c.take("k", 1000, 1, 0);
     c.grant("k", { n: 10, ttlMs: 100, at: 100 }, 0);
     c.take("k", 1000, 1, 10);
+    // The next lease arrives while the first has 9 left: the first is spent first.
     c.grant("k", { n: 10, ttlMs: 100, at: 150 }, 50);
-    expect(c.takeReturns("k")).toEqual([{ at: 100, n: 9 }]);
-    c.take("k", 1000, 1, 60);
+    expect(c.takeReturns("k")).toEqual([]);
+    expect(c.take("k", 1000, 1, 60)).toBe("leased");
+    // At 120 the first has ended with 8 unspent; the second takes over (and, past half its
+    // time with no other lease waiting, asks for the next).
+    expect(c.take("k", 1000, 1, 120)).toBe("refill");
+    expect(c.takeReturns("k")).toEqual([{ at: 100, n: 8 }]);
+    // At 150 the second has ended too, with 9 unspent.
     expect(c.take("k", 1000, 1, 150)).toBe("coordinator");
     expect(c.takeReturns("k")).toEqual([{ at: 150, n: 9 }]);
   });
