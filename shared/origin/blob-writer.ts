@@ -46,12 +46,15 @@ export class BlobWriter {
   private tailLength: number;
   private state: UploadState;
   private computed?: string;
+  /** Whether a tail object may exist for this upload (one was loaded or saved). */
+  private tailSaved: boolean;
 
   private constructor(private readonly store: ObjectStore, state: UploadState, tail: Uint8Array, private readonly hooks: WriterHooks) {
     this.state = { ...state, parts: [...state.parts] };
     this.tail = new Uint8Array(PART_BYTES);
     this.tail.set(tail);
     this.tailLength = tail.byteLength;
+    this.tailSaved = tail.byteLength > 0;
     // The saved words cover whole blocks only; the rest of the block is replayed from the tail.
     const pending = state.received % SHA256_BLOCK;
     this.hash._restoreState(Uint32Array.from(state.hashWords), state.received - pending);
@@ -115,13 +118,17 @@ export class BlobWriter {
     }
     const { key, multipartId } = this.state;
     const last = this.tail.subarray(0, this.tailLength);
-    if (multipartId) {
-      if (last.byteLength > 0) this.state.parts.push(await this.store.uploadPart(key, multipartId, this.state.parts.length + 1, last));
-      await this.store.completeMultipart(key, multipartId, this.state.parts);
-    } else {
-      await this.store.write(key, last, { contentType });
-    }
-    await this.store.delete(tailKey(key));
+    const complete = async () => {
+      if (multipartId) {
+        if (last.byteLength > 0) this.state.parts.push(await this.store.uploadPart(key, multipartId, this.state.parts.length + 1, last));
+        await this.store.completeMultipart(key, multipartId, this.state.parts);
+      } else {
+        await this.store.write(key, last, { contentType });
+      }
+    };
+    // The saved tail is a copy of bytes the object is about to hold: dropping it alongside costs
+    // no round trip, and a writer that never saved one (a monolithic push) has none to drop.
+    await Promise.all([complete(), this.tailSaved ? this.store.delete(tailKey(key)) : null]);
     return { ok: true, size: this.state.received, digest };
   }
 
@@ -168,6 +175,7 @@ export class BlobWriter {
 
   private async saveTail(): Promise<void> {
     if (this.tailLength > 0) {
+      this.tailSaved = true;
       await this.store.write(tailKey(this.state.key), this.tail.subarray(0, this.tailLength), { contentType: "application/octet-stream" });
     } else {
       await this.store.delete(tailKey(this.state.key));

@@ -232,9 +232,13 @@ export class Tiers {
    */
   async forgetNotFound(keys: string[]): Promise<void> {
     const version = Date.now();
+    // This region before the response (the pusher's next read comes here); the others after it:
+    // nobody there can have been told yet that the push succeeded.
+    const others = this.config.regions.filter((r) => r !== this.region);
+    if (others.length > 0) this.waitUntil(this.dropNegativesIn(others, keys, version).catch(() => {}));
     await Promise.all([
       forgetL1(this.region, keys, { version }),
-      this.dropNegativesIn(this.config.regions, keys, version),
+      this.dropNegativesIn([this.region], keys, version),
     ]);
   }
 
