@@ -203,8 +203,10 @@ export async function finishUpload(c: Context): Promise<Response> {
   const { id: leaseId, state: leased } = taken;
   let state: UploadState;
   let writer: BlobWriter;
+  // A PUT with no last chunk (what skopeo and docker send) needs none of the saved bytes back.
+  const noMoreBytes = c.req.raw.body === null || c.req.header("content-length") === "0";
   try {
-    writer = await BlobWriter.resume(objectStore(c), leased, { multipartStarted: (multipartId) => recordMultipart(stub, leaseId, id, multipartId) });
+    writer = await BlobWriter.resume(objectStore(c), leased, { multipartStarted: (multipartId) => recordMultipart(stub, leaseId, id, multipartId) }, { noMoreBytes });
     state = await writer.append(c.req.raw.body, { persist: false });
   } catch (err) {
     await stub.discard(name, leaseId).catch(() => {});
