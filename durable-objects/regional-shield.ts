@@ -5,13 +5,17 @@
 // revalidating (lazy invalidation) or while the origin is failing, and as a hot key's replica
 // loads from the key's owner shard instead of the origin.
 import { DurableObject } from "cloudflare:workers";
+import { loadConfig } from "../shared/config";
 import { RegistryError } from "../shared/errors";
 import { ObjectStore, type OriginObject } from "../shared/origin";
+import { upstreamOf } from "../shared/upstream/policy";
+import type { MirrorAnswer, UpstreamRef } from "../shared/upstream/types";
 import { shieldShard } from "../shared/tiers/hash-ring";
 import { SingleFlight } from "../shared/tiers/isolate-state";
 import type { InvalidationEvent, ObjectMeta, ShieldAnswer, ShieldLoad, ShieldPolicy, ShieldStats, TierRequest } from "../shared/tiers/types";
 import { RequestRates } from "./request-rates";
 import { ShieldStorage, type StoredObject } from "./shield-storage";
+import { upstreamMirror } from "./upstream-mirror";
 
 export type ShieldStub = DurableObjectStub<RegionalShield>;
 
@@ -163,7 +167,6 @@ export class RegionalShield extends DurableObject<Cloudflare.Env> {
 
   private async load(req: TierRequest, policy: ShieldPolicy, stale: StoredObject | null): Promise<Loaded> {
     const fetchedAt = Date.now();
-    const expiresAt = req.immutable ? 0 : fetchedAt + policy.ttlSeconds * 1000;
     const extras = { fetchedAt, tags: req.tags, request: { ...req, via: undefined } };
     // Store only what was read after every change to the key the shield has heard of.
     const current = () => fetchedAt > this.changes.newest(req.key);
@@ -172,22 +175,43 @@ export class RegionalShield extends DurableObject<Cloudflare.Env> {
 
     this.storage.count(req.kind === "blob" ? "origin_blob" : "origin_metadata");
     await injectFaults(policy);
-    let obj: OriginObject | "unchanged" | null;
-    if (stale) {
-      obj = await this.origin.readIfChanged(req.originKey, stale.meta.etag);
-      if (obj === "unchanged") {
-        if (current()) this.storage.touchExpiry(req.key, expiresAt, fetchedAt);
-        return { kind: "bytes", meta: { ...stale.meta, fetchedAt }, bytes: stale.bytes };
+    // One more byte than the shield keeps: enough to tell a small object from a large one.
+    const firstBytes = policy.maxStoredBytes + 1;
+    // Hosted content first, always: an upstream copy is only for names with nothing here.
+    let obj: OriginObject | "unchanged" | null = stale && !stale.meta.upstream
+      ? await this.origin.readIfChanged(req.originKey, stale.meta.etag)
+      : await this.origin.read(req.originKey, { firstBytes });
+    let upstream: ObjectMeta["upstream"];
+    let ttlSeconds = policy.ttlSeconds;
+    if (obj === null && req.upstream) {
+      const config = loadConfig(this.env);
+      if (upstreamOf(config, req.upstream.protocol, req.upstream.name)) {
+        const mirrored = await this.fromUpstream(req.upstream);
+        if (mirrored.state !== "missing") {
+          upstream = mirrored.state === "stale" ? "stale" : "fresh";
+          ttlSeconds = Math.min(ttlSeconds, config.upstream.metadataTtlSeconds);
+          obj = stale?.meta.upstream
+            ? await this.origin.readIfChanged(req.upstream.originKey, stale.meta.etag)
+            : await this.origin.read(req.upstream.originKey, { firstBytes });
+          if (obj === null && upstream === "stale") throw unavailableUpstream(mirrored);
+        }
       }
-    } else {
-      // One more byte than the shield keeps: enough to tell a small object from a large one.
-      obj = await this.origin.read(req.originKey, { firstBytes: policy.maxStoredBytes + 1 });
+    }
+    const expiresAt = req.immutable ? 0 : fetchedAt + ttlSeconds * 1000;
+    const marked = (meta: ObjectMeta): ObjectMeta => {
+      const { upstream: _, ...rest } = meta;
+      return upstream ? { ...rest, upstream } : rest;
+    };
+    if (obj === "unchanged") {
+      const meta = marked({ ...stale!.meta, fetchedAt });
+      if (current()) this.storage.touchExpiry(req.key, expiresAt, fetchedAt, meta);
+      return { kind: "bytes", meta, bytes: stale!.bytes };
     }
     if (!obj) {
       if (current()) this.storage.writeNegative(req.key, fetchedAt + policy.negativeTtlSeconds * 1000, extras);
       return { kind: "missing" };
     }
-    const meta: ObjectMeta = { size: obj.size, etag: obj.etag, contentType: obj.contentType, fetchedAt, ...(obj.digest ? { digest: obj.digest } : {}) };
+    const meta: ObjectMeta = marked({ size: obj.size, etag: obj.etag, contentType: obj.contentType, fetchedAt, ...(obj.digest ? { digest: obj.digest } : {}) });
     if (!obj.complete || obj.size > policy.maxStoredBytes) {
       // Bytes nobody needs (up to SHIELD_MAX_OBJECT_BYTES): cancelled, not read; workerd logs "pump canceled", harmless.
       await obj.body.cancel();
@@ -196,6 +220,18 @@ export class RegionalShield extends DurableObject<Cloudflare.Env> {
     const bytes = new Uint8Array(await new Response(obj.body).arrayBuffer());
     if (current()) this.storage.write(req.key, meta, bytes, expiresAt, policy.capacityBytes, extras);
     return { kind: "bytes", meta, bytes };
+  }
+
+  /**
+   * Asks the object's mirror (one per object worldwide) to make the origin's upstream copy
+   * current, and counts the upstream requests that took. No copy and no upstream: a 503, never
+   * a 404, so installers neither give up nor fall back to another index.
+   */
+  private async fromUpstream(ref: UpstreamRef): Promise<MirrorAnswer> {
+    const answer = (await upstreamMirror(this.env, ref.originKey).ensure(ref)) as MirrorAnswer;
+    for (const call of answer.calls) this.storage.count(`upstream|${call.protocol}|${call.kind}|${call.status}`);
+    if (answer.state === "unavailable") throw unavailableUpstream(answer);
+    return answer;
   }
 
   /** A hot key's replica fills itself from the owner shard, so replication costs no origin reads. */
@@ -209,6 +245,10 @@ export class RegionalShield extends DurableObject<Cloudflare.Env> {
     if (current() && answer.state !== "L2-STALE") this.storage.write(req.key, answer.meta, answer.bytes, expiresAt, policy.capacityBytes, extras);
     return { kind: "bytes", meta: answer.meta, bytes: answer.bytes };
   }
+}
+
+function unavailableUpstream(answer: MirrorAnswer): RegistryError {
+  return new RegistryError("ORIGIN_UNAVAILABLE", answer.message ?? "upstream registry unavailable and nothing cached; try again", { retryAfter: answer.retryAfter ?? 1 });
 }
 
 /** Dev-only origin faults (zero in production): added latency, then a failure at the given rate. */

@@ -30,11 +30,15 @@ const MIGRATIONS = [
    ALTER TABLE objects ADD COLUMN tags TEXT NOT NULL DEFAULT '';
    ALTER TABLE objects ADD COLUMN request TEXT;
    ALTER TABLE objects ADD COLUMN requests INTEGER NOT NULL DEFAULT 0;`,
+  // upstream: the copy came from an upstream registry ("fresh", or "stale" while it fails).
+  `ALTER TABLE objects ADD COLUMN upstream TEXT;`,
 ];
 
 
 
-export type Counter = "hits" | "misses" | "coalesced" | "origin_metadata" | "origin_blob" | "stale_served" | "negative_hits" | "origin_errors";
+export type Counter = "hits" | "misses" | "coalesced" | "origin_metadata" | "origin_blob" | "stale_served" | "negative_hits" | "origin_errors"
+  /** `upstream|<protocol>|<kind>|<status>`: requests the upstream mirrors made for this shard. */
+  | `upstream|${string}`;
 
 export interface StoredObject {
   meta: ObjectMeta;
@@ -77,8 +81,8 @@ export class ShieldStorage {
 
   read(key: string, now: number): StoredObject | null {
     const row = this.sql
-      .exec<{ etag: string; content_type: string; size: number; chunks: number; expires_at: number; digest: string | null; stale: number; negative: number; fetched_at: number }>(
-        "SELECT etag, content_type, size, chunks, expires_at, digest, stale, negative, fetched_at FROM objects WHERE key = ?", key)
+      .exec<{ etag: string; content_type: string; size: number; chunks: number; expires_at: number; digest: string | null; stale: number; negative: number; fetched_at: number; upstream: string | null }>(
+        "SELECT etag, content_type, size, chunks, expires_at, digest, stale, negative, fetched_at, upstream FROM objects WHERE key = ?", key)
       .toArray()[0];
     if (!row) return null;
     const bytes = new Uint8Array(row.size);
@@ -94,7 +98,11 @@ export class ShieldStorage {
       return null;
     }
     return {
-      meta: { etag: row.etag, contentType: row.content_type, size: row.size, fetchedAt: row.fetched_at, ...(row.digest ? { digest: row.digest } : {}) },
+      meta: {
+        etag: row.etag, contentType: row.content_type, size: row.size, fetchedAt: row.fetched_at,
+        ...(row.digest ? { digest: row.digest } : {}),
+        ...(row.upstream === "fresh" || row.upstream === "stale" ? { upstream: row.upstream } : {}),
+      },
       bytes,
       fresh: row.expires_at === 0 || row.expires_at > now,
       stale: row.stale === 1,
@@ -112,10 +120,10 @@ export class ShieldStorage {
         bytes.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES));
     }
     this.sql.exec(
-      `INSERT INTO objects (key, etag, content_type, size, chunks, expires_at, stored_at, last_access, digest, fetched_at, tags, request)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO objects (key, etag, content_type, size, chunks, expires_at, stored_at, last_access, digest, fetched_at, tags, request, upstream)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       key, meta.etag, meta.contentType, meta.size, chunks, expiresAt, Date.now(), Date.now(), meta.digest ?? null,
-      extras.fetchedAt, tagList(extras.tags), extras.request ? JSON.stringify(extras.request) : null);
+      extras.fetchedAt, tagList(extras.tags), extras.request ? JSON.stringify(extras.request) : null, meta.upstream ?? null);
     this.storedBytes += meta.size;
     while (this.storedBytes > maxTotalBytes) {
       const victim = this.sql.exec<{ key: string }>(
@@ -135,8 +143,8 @@ export class ShieldStorage {
   }
 
   /** A revalidation found the copy unchanged: fresh again from `fetchedAt`. */
-  touchExpiry(key: string, expiresAt: number, fetchedAt = Date.now()): void {
-    this.sql.exec("UPDATE objects SET expires_at = ?, stale = 0, fetched_at = ? WHERE key = ?", expiresAt, fetchedAt, key);
+  touchExpiry(key: string, expiresAt: number, fetchedAt = Date.now(), meta?: ObjectMeta): void {
+    this.sql.exec("UPDATE objects SET expires_at = ?, stale = 0, fetched_at = ?, upstream = ? WHERE key = ?", expiresAt, fetchedAt, meta?.upstream ?? null, key);
   }
 
   /**
@@ -226,6 +234,7 @@ export class ShieldStorage {
         count: counters.get("lag_count") ?? 0,
         sum: counters.get("lag_sum") ?? 0,
       },
+      upstream: Object.fromEntries([...counters].filter(([k]) => k.startsWith("upstream|")).map(([k, v]) => [k.slice("upstream|".length), v])),
       hits: counters.get("hits") ?? 0,
       misses: counters.get("misses") ?? 0,
       storedObjects: totals.n,

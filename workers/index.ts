@@ -8,6 +8,7 @@ export { UploadSession } from "../durable-objects/upload-session";
 export { RateLimiter } from "../durable-objects/rate-limiter";
 export { SearchIndex } from "../durable-objects/search-index";
 export { LoginSession } from "../durable-objects/login-session";
+export { UpstreamMirror } from "../durable-objects/upstream-mirror";
 
 export default {
   fetch: app.fetch,

@@ -5,6 +5,8 @@ import type { Served } from "../shared/tiers";
 type Found = Served & { found: true };
 
 export const CACHE_HEADER = "x-pkgedge-cache";
+/** On content mirrored from an upstream registry: `fresh`, or `stale` while the upstream fails (stale-if-error). */
+export const UPSTREAM_HEADER = "x-pkgedge-upstream";
 const YEAR = 365 * 24 * 3600;
 
 /**
@@ -34,6 +36,7 @@ export function servedResponse(c: Context, served: Found, headers: Record<string
     "content-type": meta.contentType,
     etag: meta.etag,
     [CACHE_HEADER]: served.state,
+    ...(meta.upstream ? { [UPSTREAM_HEADER]: meta.upstream } : {}),
     ...headers,
   };
   const inm = c.req.header("if-none-match");

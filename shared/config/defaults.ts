@@ -56,6 +56,17 @@ export const DEFAULTS = {
   ORIGIN_FAULT_RATE: "0",
   ORIGIN_LATENCY_MS: "0",
   SHIELD_FAULT_REGIONS: "",
+
+  // Upstream registries (pull-through): each off while its URL is empty.
+  NPM_UPSTREAM: "",
+  OCI_UPSTREAM: "",
+  OCI_UPSTREAMS: "",
+  PYPI_UPSTREAM: "",
+  UPSTREAM_METADATA_TTL: "300",
+  UPSTREAM_TIMEOUT_MS: "10000",
+  UPSTREAM_PRIVATE: "",
+  MIN_RELEASE_AGE: "",
+  MIN_RELEASE_AGE_EXEMPT: "",
 } as const satisfies Record<string, string>;
 
 export type VarName = keyof typeof DEFAULTS;
@@ -71,4 +82,6 @@ export const SECRETS = {
   CF_ZONE_ID: "optional",
   CF_API_TOKEN: "optional",
   METRICS_TOKEN: "optional",
+  NPM_UPSTREAM_TOKEN: "optional",
+  OCI_UPSTREAM_CREDENTIALS: "optional",
 } as const satisfies Record<string, "required" | "optional">;

@@ -3,9 +3,11 @@
 // settings are grouped in ./cache.ts, the rate limits in shared/rate-limit/policy.ts.
 import { loadRateLimitSettings, type RateLimitSettings } from "../rate-limit/policy";
 import { loadTierSettings, type TierSettings } from "./cache";
+import { loadUpstreamSettings, type UpstreamSettings } from "./upstream";
 import { boolean, duration, list, number, text, type Vars } from "./vars";
 
 export type { Strategy, TierSettings } from "./cache";
+export type { UpstreamProtocol, UpstreamRegistry, UpstreamSettings } from "./upstream";
 
 export interface Config {
   regions: string[];
@@ -31,6 +33,8 @@ export interface Config {
   rateLimit: RateLimitSettings;
   /** Every setting of the edge cache engine, and the shield policy per region (./cache.ts). */
   tiers: TierSettings;
+  /** Upstream registries for names not hosted here (./upstream.ts). */
+  upstream: UpstreamSettings;
 }
 
 const cache = new WeakMap<object, Config>();
@@ -62,6 +66,7 @@ export function loadConfig(env: Cloudflare.Env | Vars): Config {
     metricsShieldCacheMs: duration(vars, "METRICS_SHIELD_CACHE_MS", "ms", { max: 60_000 }),
     rateLimit: loadRateLimitSettings(vars),
     tiers,
+    upstream: loadUpstreamSettings(vars),
   };
   cache.set(env, config);
   return config;

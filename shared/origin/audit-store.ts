@@ -2,7 +2,8 @@
 // prefix list is newest first, with the entry in customMetadata so one list call returns a page.
 // The only module that touches the `audit/` prefix of the BLOBS bucket.
 
-export type ActorKind = "admin" | "token" | "anonymous";
+/** `upstream`: a change pkgedge made itself because an upstream registry changed (a takedown). */
+export type ActorKind = "admin" | "token" | "anonymous" | "upstream";
 
 export interface AuditEntry {
   id: string;

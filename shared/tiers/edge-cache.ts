@@ -6,6 +6,8 @@ import type { ObjectMeta } from "./types";
 const IMMUTABLE_SECONDS = 365 * 24 * 3600;
 const DIGEST_HEADER = "x-pkgedge-digest";
 const NEGATIVE_HEADER = "x-pkgedge-negative";
+// Where an upstream copy came from ("fresh", or "stale" while the upstream fails): kept with the entry.
+const UPSTREAM_HEADER = "x-pkgedge-upstream";
 
 export interface L1Entry {
   meta: ObjectMeta;
@@ -18,6 +20,10 @@ export const NEGATIVE = Symbol("negative");
 function cacheUrl(key: string): string {
   // The Cache API keys on URLs; this host never resolves, it only namespaces our entries.
   return `https://l1.pkgedge.internal/${encodeURIComponent(key)}`;
+}
+
+function upstreamOf(value: string | null): Pick<ObjectMeta, "upstream"> {
+  return value === "fresh" || value === "stale" ? { upstream: value } : {};
 }
 
 export class EdgeCache {
@@ -46,6 +52,7 @@ export class EdgeCache {
         etag: hit.headers.get("etag") ?? "",
         contentType: hit.headers.get("content-type") ?? "application/octet-stream",
         ...(hit.headers.has(DIGEST_HEADER) ? { digest: hit.headers.get(DIGEST_HEADER)! } : {}),
+        ...upstreamOf(hit.headers.get(UPSTREAM_HEADER)),
       },
       body: hit.body,
     };
@@ -67,6 +74,7 @@ export class EdgeCache {
       "cache-control": immutable ? `public, max-age=${IMMUTABLE_SECONDS}, immutable` : `public, max-age=${ttlSeconds}`,
     });
     if (meta.digest) headers.set(DIGEST_HEADER, meta.digest);
+    if (meta.upstream) headers.set(UPSTREAM_HEADER, meta.upstream);
     if (tags.length) headers.set("cache-tag", tags.join(","));
     let stored: ReadableStream<Uint8Array> | Uint8Array = body;
     if (body instanceof ReadableStream) {

@@ -74,3 +74,18 @@ export async function deliverEverywhere(env: Cloudflare.Env, config: Config, eve
     await applyInRegion(env, config, region, events, { l1: config.devRegionHeader });
   }));
 }
+
+/**
+ * A change found away from any request's region (an upstream mirror saw the upstream change):
+ * removals apply in every region now, other changes after each region's delay, with the queue
+ * as the backstop either way.
+ */
+export async function invalidateEverywhere(env: Cloudflare.Env, config: Config, change: Change, from: string): Promise<void> {
+  const event = newEvent(change, from);
+  if (change.removal) {
+    await Promise.all(config.regions.map((r) => applyInRegion(env, config, r, [event], { mode: "hard", l1: config.devRegionHeader })));
+  } else {
+    await deliverEverywhere(env, config, [event]);
+  }
+  await env.INVALIDATIONS.send(event);
+}

@@ -1,4 +1,5 @@
 // The vocabulary shared by the edge tiers and the shield: what is asked, what comes back.
+import type { UpstreamRef } from "../upstream/types";
 
 export type ObjectKind = "metadata" | "blob";
 
@@ -17,6 +18,11 @@ export interface TierRequest {
   tags?: string[];
   /** Set for a hot key's replica shard: load from this (owner) shard instead of the origin. */
   via?: string;
+  /**
+   * Where the object comes from when the origin does not hold it and the name is not hosted
+   * here: the upstream registry, through its mirror (shared/upstream/). Absent: origin only.
+   */
+  upstream?: UpstreamRef;
 }
 
 /** How the shield treats one request: chosen at the edge from the wrangler vars. */
@@ -47,6 +53,11 @@ export interface ObjectMeta {
   digest?: string;
   /** When the shield's origin read of this copy began: a copy is newer than any change before it. */
   fetchedAt?: number;
+  /**
+   * Set when the copy came from an upstream registry: "stale" while the upstream is failing and
+   * the last good copy is served (stale-if-error), "fresh" otherwise.
+   */
+  upstream?: "fresh" | "stale";
 }
 
 /**
@@ -88,6 +99,8 @@ export interface ShieldStats {
   originErrors: number;
   /** Invalidation lag histogram recorded by this shard: bucket upper bound (ms) -> count, plus sum. */
   lag: { buckets: number[]; count: number; sum: number };
+  /** Upstream requests the mirrors made for this shard's misses, by `<protocol>|<kind>|<status>`. */
+  upstream: Record<string, number>;
   hits: number;
   misses: number;
   storedObjects: number;

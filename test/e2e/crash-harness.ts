@@ -11,18 +11,22 @@ type DevServer = Awaited<ReturnType<typeof startDevServer>>;
 const MARKER = "pkgedge-crash-point";
 
 export class CrashableRegistry {
-  private constructor(private server: DevServer, readonly persistDir: string, readonly adminToken: string) {}
+  private constructor(private server: DevServer, readonly persistDir: string, readonly adminToken: string,
+    private readonly extraVars: Record<string, string>) {}
 
-  /** Starts on fresh state; `crashAt` names the pause point (CRASH_AT) of this first run. */
-  static async start(crashAt?: string): Promise<CrashableRegistry> {
+  /**
+   * Starts on fresh state; `crashAt` names the pause point (CRASH_AT) of this first run; `vars`
+   * are kept across restarts (an upstream registry, short lifetimes).
+   */
+  static async start(crashAt?: string, vars: Record<string, string> = {}): Promise<CrashableRegistry> {
     const persistDir = mkdtempSync(join(tmpdir(), "pkgedge-crash-state-"));
     const adminToken = `admin-${randomSecret(32)}`;
-    const server = await startDevServer({ persistDir, vars: CrashableRegistry.vars(adminToken, crashAt) });
-    return new CrashableRegistry(server, persistDir, adminToken);
+    const server = await startDevServer({ persistDir, vars: CrashableRegistry.vars(adminToken, crashAt, vars) });
+    return new CrashableRegistry(server, persistDir, adminToken, vars);
   }
 
-  private static vars(adminToken: string, crashAt?: string): Record<string, string> {
-    return { PKGEDGE_ADMIN_TOKEN: adminToken, ...(crashAt ? { CRASH_AT: crashAt } : {}) };
+  private static vars(adminToken: string, crashAt: string | undefined, extra: Record<string, string>): Record<string, string> {
+    return { ...extra, PKGEDGE_ADMIN_TOKEN: adminToken, ...(crashAt ? { CRASH_AT: crashAt } : {}) };
   }
 
   get url(): string {
@@ -41,7 +45,7 @@ export class CrashableRegistry {
   /** kill -9 of the whole process group, then a start on the same state (optionally pausing again). */
   async crashAndRestart(crashAt?: string): Promise<void> {
     await this.server.kill();
-    const start = () => startDevServer({ persistDir: this.persistDir, vars: CrashableRegistry.vars(this.adminToken, crashAt) });
+    const start = () => startDevServer({ persistDir: this.persistDir, vars: CrashableRegistry.vars(this.adminToken, crashAt, this.extraVars) });
     // startDevServer itself tries another port when the free one it found was taken meanwhile.
     this.server = await start();
   }

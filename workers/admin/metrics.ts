@@ -29,6 +29,8 @@ interface ShieldSnapshot {
   top: TopKey[];
 }
 
+const UPSTREAM_HELP = "Requests pkgedge made to upstream registries (one per object however many clients asked), by protocol, kind and status.";
+
 // Per isolate, one entry per configuration (tests run several configurations in one isolate).
 // The promise is kept, not its value, so scrapes that arrive during a fan-out join it.
 const snapshots = new WeakMap<Config, { at: number; snapshot: Promise<ShieldSnapshot> }>();
@@ -75,6 +77,13 @@ export async function renderMetrics(tiers: Tiers, config: Config, bucket: R2Buck
     { name: "pkgedge_origin_fetches_total", help: ORIGIN_FETCHES_HELP, labels: { region, kind: "blob" }, value: t.blob },
     { name: "pkgedge_coalesced_total", help: COALESCED_HELP, labels: { region } as Record<string, string>, value: t.coalesced },
   ]);
+  // Upstream requests are counted by the shard whose miss caused them; the metric has no region.
+  const upstream = new Map<string, number>();
+  for (const { stats } of shards) for (const [labels, n] of Object.entries(stats.upstream ?? {})) upstream.set(labels, (upstream.get(labels) ?? 0) + n);
+  for (const [labels, value] of upstream) {
+    const [protocol = "", kind = "", status = ""] = labels.split("|");
+    extra.push({ name: "pkgedge_upstream_requests_total", help: UPSTREAM_HELP, labels: { protocol, kind, status }, value });
+  }
   // The invalidation lag histogram: each region's shard 0 records when its region applied an event.
   const lag = new Map<string, { counts: number[]; sum: number; count: number }>();
   for (const { region, stats } of shards) {

@@ -11,9 +11,11 @@ import { recordAudit } from "../audit";
 import { bodyLimit } from "../middleware/body-limit";
 import { cacheControl, cacheStateHeader, servedResponse } from "../responses";
 import { npmError } from "./errors";
-import { forgetLiveVersions, isLiveVersion, rememberLiveVersions } from "./live-versions";
+import { describeAge } from "../../shared/upstream/policy";
+import { assertMayPublishName } from "./upstream-guard";
+import { cooldownFor, forgetLiveVersions, isLiveVersion, rememberLiveVersions } from "./live-versions";
 import { packumentObject, tarballObject } from "./keys";
-import { packumentChange, packumentRendering, packumentRequest, tarballRemoval, tarballRequest } from "./objects";
+import { packumentChange, packumentRendering, packumentRequest, tarballRemoval, tarballRequest, upstreamTarballRequest } from "./objects";
 import { assertPackageName, tarballFile, versionFromTarball } from "./names";
 import { ABBREVIATED_TYPE, isLive, renderPackument, wantsAbbreviated, type Packument } from "./packument";
 import { publish, removeDistTag, setDistTag, unpublishPackage, updateMetadata, type Actor, type PublishBody } from "./publish";
@@ -64,7 +66,7 @@ async function servePackument(c: Context, name: string): Promise<Response> {
       "x-pkgedge-cache": "BYPASS",
     });
   }
-  const served = await c.get("tiers").render(packumentRequest(name), packumentRendering(form, origin));
+  const served = await c.get("tiers").render(packumentRequest(name), packumentRendering(form, origin, cooldownFor(c, name)));
   if (!served.found) throw notFound(`package ${name} not found`, { headers: cacheStateHeader(served) });
   if (served.document) rememberLiveVersions(name, served.document as Packument);
   prefetchDependencies(c, name, served);
@@ -78,8 +80,12 @@ async function serveTarball(c: Context, name: string, file: string): Promise<Res
   const version = versionFromTarball(name, file);
   if (!version) throw notFound(`tarball ${name}/-/${file} not found`);
   const published = await isLiveVersion(c, name, version);
+  if (published.tooYoung) {
+    const policy = c.get("config").upstream.minReleaseAgeMs.npm!;
+    throw new RegistryError("FORBIDDEN", `${name}@${version} was published upstream less than ${describeAge(policy)} ago (or without a publish time): this registry's MIN_RELEASE_AGE policy (npm:${describeAge(policy)}) refuses it until then`);
+  }
   if (!published.live) throw notFound(`tarball ${name}/-/${file} not found`, { headers: cacheStateHeader(published) });
-  const served = await c.get("tiers").get(tarballRequest(name, file));
+  const served = await c.get("tiers").get(published.upstream ? upstreamTarballRequest(name, file, version) : tarballRequest(name, file));
   if (!served.found) throw notFound(`tarball ${name}/-/${file} not found`, { headers: cacheStateHeader(served) });
   return servedResponse(c, served, {
     "content-type": "application/octet-stream",
@@ -205,6 +211,7 @@ const putPackument = async (c: Context) => {
   // npm star PUTs the packument with only its `users` changed.
   if (!hasTarballs && "users" in body && body.versions === undefined) throw badRequest("pkgedge does not keep stars (npm star); nothing was changed");
   if (hasTarballs) {
+    await assertMayPublishName(c, name);
     const doc = await publish(store(c), name, body, publisherOf(c));
     recordAudit(c, { action: "npm.publish", target: name, detail: { versions: Object.keys(body.versions ?? {}), rev: doc._rev } });
     await invalidatePackument(c, name, { addedVersions: Object.keys(body.versions ?? {}) });

@@ -38,7 +38,14 @@ export interface Packument {
   maintainers?: Array<{ name: string; email?: string }>;
   readme?: string;
   readmeFilename?: string;
+  /** Present on a document mirrored from the upstream registry (workers/npm/upstream.ts); never served. */
+  _upstream?: UpstreamSource;
   [k: string]: unknown;
+}
+
+export interface UpstreamSource {
+  /** Each version's tarball URL at the upstream. */
+  tarballs: Record<string, string>;
 }
 
 // Fields of a version manifest that installers need (npm's registry documents this list).
@@ -64,7 +71,8 @@ export function renderPackument(doc: Packument, form: "full" | "abbreviated", or
   if (form === "full") {
     const versions: Record<string, VersionManifest> = {};
     for (const [v, m] of Object.entries(doc.versions)) versions[v] = absolute(m);
-    return JSON.stringify({ ...doc, versions });
+    const { _upstream, ...served } = doc;
+    return JSON.stringify({ ...served, versions });
   }
   const versions: Record<string, Record<string, unknown>> = {};
   for (const [v, m] of Object.entries(doc.versions)) {
@@ -73,7 +81,8 @@ export function renderPackument(doc: Packument, form: "full" | "abbreviated", or
     for (const f of ABBREVIATED_FIELDS) if (full[f] !== undefined) out[f] = full[f];
     versions[v] = out;
   }
-  return JSON.stringify({ name: doc.name, modified: doc.time.modified, "dist-tags": doc["dist-tags"], versions });
+  const cooldown = doc["pkgedge-cooldown"];
+  return JSON.stringify({ name: doc.name, modified: doc.time.modified, "dist-tags": doc["dist-tags"], versions, ...(cooldown ? { "pkgedge-cooldown": cooldown } : {}) });
 }
 
 /** npm's abbreviated form is asked for with this media type; anything else gets full JSON. */

@@ -7,8 +7,10 @@ import { authorize } from "../../shared/auth/permissions";
 import type { Served, TierRequest, Tiers } from "../../shared/tiers";
 import { RecentSet, regionKey } from "../../shared/tiers/isolate-state";
 import { PrefetchRun, countPrefetch, shared } from "../../shared/tiers/prefetch";
-import { assertPackageName, tarballFile } from "./names";
-import { packumentRequest, tarballRequest } from "./objects";
+import { assertPackageName } from "./names";
+import { applyCooldown, type Cooldown } from "./cooldown";
+import { cooldownFor } from "./live-versions";
+import { packumentRequest, tarballRequestFor } from "./objects";
 import { isLive, type Packument, type VersionManifest } from "./packument";
 
 // Budget of one run (packuments and tarballs together) and its parallelism: enough for a
@@ -48,7 +50,8 @@ export function prefetchDependencies(c: Context, name: string, served: Served & 
   const principal = c.get("principal");
   const anonymousRead = c.get("config").anonymousRead;
   const mayRead = (dep: string) => authorize(principal, "read", dep, anonymousRead) === "allow";
-  const run = new NpmPrefetch(tiers, mayRead, settings.prefetchDepth, settings.prefetchFanout);
+  // Upstream trees are followed too, with the cooldown's view of each document (a hidden version is never warmed).
+  const run = new NpmPrefetch(tiers, mayRead, (dep) => cooldownFor(c, dep), settings.prefetchDepth, settings.prefetchFanout);
   // The rendering parsed the document already (on an L1 hit it did not: read it then).
   const doc = asPackument(served.document);
   c.executionCtx.waitUntil(run.start(name, doc).catch(() => expandedRoots.delete(rootKey)));
@@ -66,6 +69,7 @@ class NpmPrefetch {
   constructor(
     private readonly tiers: Tiers,
     private readonly mayRead: (name: string) => boolean,
+    private readonly cooldownOf: (name: string) => Cooldown | null,
     private readonly depth: number,
     private readonly fanout: number,
   ) {}
@@ -89,15 +93,15 @@ class NpmPrefetch {
         const doc = await this.document(dep.name, true);
         const version = doc ? resolveSpec(doc, dep.spec) : null;
         if (!doc || !version) return;
-        this.warmTarball(dep.name, version, level);
+        this.warmTarball(doc, dep.name, version, level);
         if (remaining > 0) this.visitDependencies(doc.versions[version]!, remaining - 1, level + 1);
         expandedDeps.set(depKey, remaining);
       });
     }
   }
 
-  private warmTarball(name: string, version: string, level: number): void {
-    const req = tarballRequest(name, tarballFile(name, version));
+  private warmTarball(doc: Packument, name: string, version: string, level: number): void {
+    const req = tarballRequestFor(doc, name, version);
     const recentKey = regionKey(this.tiers.region, req.key);
     if (warmedTarballs.get(recentKey)) return;
     this.run.add(`tarball:${req.key}`, TARBALL_PRIORITY + level, async () => {
@@ -115,7 +119,8 @@ class NpmPrefetch {
     let doc = this.docs.get(name);
     if (!doc) {
       doc = shared(`packument\n${regionKey(this.tiers.region, name)}`, async () => {
-        const found = await readPackument(this.tiers, name);
+        const stored = await readPackument(this.tiers, name);
+        const found = stored && applyCooldown(stored, this.cooldownOf(name));
         if (found && count) countPrefetch(this.tiers.region, "packument");
         return found;
       });

@@ -6,9 +6,16 @@ import { requireRepositoryAccess, type OciAction } from "./auth";
 import { parseRepositoryName } from "./names";
 import { RepositoryStore } from "./storage";
 
-/** The route's repository, validated, once the caller may do `action` to it. */
+/**
+ * The route's repository, validated, once the caller may do `action` to it. containerd, used as
+ * a mirror, names the registry it means in `?ns=` (`ns=docker.io`): when OCI_UPSTREAMS has that
+ * prefix, the request is for `<ns>/<name>`, as if the client had put the prefix in the path.
+ */
 export function authorizedRepository(c: Context, action: OciAction): string {
-  const name = parseRepositoryName(c.req.param("name") ?? "");
+  const ns = c.req.query("ns");
+  const raw = c.req.param("name") ?? "";
+  const prefixed = ns && Object.hasOwn(c.get("config").upstream.ociPrefixes, ns) && !raw.startsWith(`${ns}/`) ? `${ns}/${raw}` : raw;
+  const name = parseRepositoryName(prefixed);
   requireRepositoryAccess(c, name, action);
   return name;
 }

@@ -19,5 +19,10 @@ export const tagPrefix = (name: string) => `oci/repos/${name}@tags/`;
 export const tagObject = (name: string, tag: string) => `${tagPrefix(name)}${tag}`;
 export const referrerPrefix = (name: string, subject: string) => `oci/repos/${name}@referrers/${subject}/`;
 export const referrerObject = (name: string, subject: string, digest: string) => `${referrerPrefix(name, subject)}${digest}`;
+// Copies of repositories pulled through from an upstream registry (workers/oci/upstream.ts),
+// apart from hosted ones: a tag links to its manifest, which carries its digest.
+export const upstreamBlobObject = (name: string, digest: string) => `upstream/oci/${name}@blobs/${digest}`;
+export const upstreamManifestObject = (name: string, digest: string) => `upstream/oci/${name}@manifests/${digest}`;
+export const upstreamTagObject = (name: string, tag: string) => `upstream/oci/${name}@tags/${tag}`;
 export const CATALOG_PREFIX = "oci/catalog/";
 export const catalogObject = (name: string) => `${CATALOG_PREFIX}${name}`;

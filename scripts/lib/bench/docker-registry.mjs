@@ -22,7 +22,7 @@ export function dockerRegistryVersion(bin = DOCKER_REGISTRY_BIN) {
  * answers. Returns { url, port, host, version, pid, stop() }; stop() also removes the storage.
  * The server runs in its own process group (pid), killed if this process exits first.
  */
-export async function startDockerRegistry({ bin = DOCKER_REGISTRY_BIN, timeoutMs = 30_000 } = {}) {
+export async function startDockerRegistry({ bin = DOCKER_REGISTRY_BIN, timeoutMs = 30_000, accessLog = false, proxy = null } = {}) {
   const version = dockerRegistryVersion(bin);
   if (!version) throw new Error(`${bin} is not installed (apt-get install docker-registry)`);
   const port = await freePort();
@@ -32,7 +32,10 @@ export async function startDockerRegistry({ bin = DOCKER_REGISTRY_BIN, timeoutMs
   // YAML is a superset of JSON, so the config file can be plain JSON.
   const config = {
     version: 0.1,
-    log: { level: "warn", accesslog: { disabled: true }, fields: { service: "registry" } },
+    // `accessLog`: one line per request, so tests count what reached it from its own log.
+    log: { level: "warn", accesslog: { disabled: !accessLog }, fields: { service: "registry" } },
+    // `proxy`: a pull-through cache of that registry (the peer of pkgedge's OCI upstream).
+    ...(proxy ? { proxy: { remoteurl: proxy } } : {}),
     storage: {
       filesystem: { rootdirectory: storage },
       delete: { enabled: true },

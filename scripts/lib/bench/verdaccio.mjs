@@ -50,19 +50,22 @@ export function ensureVerdaccio(dir, log = () => {}) {
 /**
  * Starts Verdaccio on a free 127.0.0.1 port with no uplinks and `storageDir` as its storage.
  * API tokens are signed JWTs, so authenticated requests do not re-run bcrypt; request logging
- * is off (level warn), like wrangler's below. Resolves once `/-/ping` answers.
+ * is off (level warn) unless `logLevel` says otherwise, like wrangler's below; `uplink` makes it
+ * a pull-through cache of that registry. Resolves once `/-/ping` answers.
  */
-export async function startVerdaccio({ dir, storageDir, workDir, timeoutMs = 60_000 }) {
+export async function startVerdaccio({ dir, storageDir, workDir, timeoutMs = 60_000, logLevel = "warn", uplink = null }) {
   const port = await freePort();
   mkdirSync(storageDir, { recursive: true });
   mkdirSync(workDir, { recursive: true });
   const config = {
     storage: storageDir,
     auth: { htpasswd: { file: join(workDir, "htpasswd"), max_users: 1000 } },
-    uplinks: {},
+    // As a pull-through peer: its own uplink, retried after 10 s (its default 5 min keeps
+    // answering 404 long after the uplink is back).
+    uplinks: uplink ? { upstream: { url: uplink, fail_timeout: "10s", timeout: "30s" } } : {},
     packages: {
-      "@*/*": { access: "$all", publish: "$authenticated", unpublish: "$authenticated" },
-      "**": { access: "$all", publish: "$authenticated", unpublish: "$authenticated" },
+      "@*/*": { access: "$all", publish: "$authenticated", unpublish: "$authenticated", ...(uplink ? { proxy: "upstream" } : {}) },
+      "**": { access: "$all", publish: "$authenticated", unpublish: "$authenticated", ...(uplink ? { proxy: "upstream" } : {}) },
     },
     security: {
       api: { jwt: { sign: { expiresIn: "7d" } } },
@@ -71,7 +74,8 @@ export async function startVerdaccio({ dir, storageDir, workDir, timeoutMs = 60_
     max_body_size: "512mb",
     listen: `127.0.0.1:${port}`,
     web: { enable: false },
-    log: { type: "stdout", format: "json", level: "warn" },
+    // "http" logs every request (tests count upstream requests from Verdaccio's own log).
+    log: { type: "stdout", format: "json", level: logLevel },
   };
   // YAML is a superset of JSON, so the config file can be plain JSON.
   const configPath = join(workDir, "config.yaml");
@@ -129,15 +133,16 @@ export function seedVerdaccioStorage(storageDir, url, entries) {
   const now = Date.now();
   const doc = { name, versions: {}, time: {}, users: {}, "dist-tags": {}, _uplinks: {}, _distfiles: {}, _attachments: {}, _rev: `${entries.length}-0000000000000000`, _id: name, readme: "" };
   let latest = null;
-  entries.forEach(({ manifest, tgz, dist }, i) => {
+  entries.forEach(({ manifest, tgz, dist, time }, i) => {
     const fileName = `${name.replace(/^@[^/]+\//, "")}-${manifest.version}.tgz`;
     writeFileSync(join(pkgDir, fileName), tgz);
     doc.versions[manifest.version] = { ...manifest, _id: `${name}@${manifest.version}`, dist: { ...dist, tarball: `${url}/${name}/-/${fileName}` }, contributors: [] };
-    doc.time[manifest.version] = new Date(now - (entries.length - i) * 1000).toISOString();
+    // `time` (an ISO string, or null for "no publish time") overrides the default of just now.
+    if (time !== null) doc.time[manifest.version] = time ?? new Date(now - (entries.length - i) * 1000).toISOString();
     doc._attachments[fileName] = { shasum: dist.shasum, version: manifest.version };
     latest = manifest.version;
   });
-  doc.time.created = doc.time[entries[0].manifest.version];
+  doc.time.created = doc.time[entries[0].manifest.version] ?? new Date(now).toISOString();
   doc.time.modified = new Date(now).toISOString();
   doc["dist-tags"].latest = latest;
   writeFileSync(join(pkgDir, "package.json"), JSON.stringify(doc, null, "\t"));
