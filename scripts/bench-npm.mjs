@@ -9,7 +9,7 @@ import { benchmark, flag, number, text } from "./lib/bench/cli.mjs";
 import { loadCorpus } from "./lib/bench/corpus.mjs";
 import { measureInstall, measureLargePackument, measureLoad, measurePublish } from "./lib/bench/measures.mjs";
 import { buildReport } from "./lib/bench/report.mjs";
-import { recordPkgedgeRun, startPkgedge, startVerdaccioTarget } from "./lib/bench/targets.mjs";
+import { pkgedgeDirect, recordPkgedgeRun, startPkgedge, startVerdaccioTarget } from "./lib/bench/targets.mjs";
 import { ensureVerdaccio } from "./lib/bench/verdaccio.mjs";
 
 const { args, only, log, run } = benchmark({
@@ -17,7 +17,7 @@ const { args, only, log, run } = benchmark({
   about: "pkgedge's npm registry against Verdaccio: L1-hit reads, a cold npm install, a large packument, publishes.",
   steps: ["load", "install", "large", "publish"],
   options: {
-    targets: text("pkgedge,verdaccio", "registries to measure"),
+    targets: text("pkgedge,verdaccio", "registries to measure (pkgedge-direct: the same pkgedge at its Worker's own workerd socket, load step only)"),
     duration: number(6, 1, 120, "seconds of recorded load per round"),
     warmup: number(1, 0, 30, "unrecorded seconds before each round"),
     rounds: number(3, 1, 10, "rounds per read measure (the median is reported)"),
@@ -25,7 +25,7 @@ const { args, only, log, run } = benchmark({
     concurrency: number(32, 1, 256, "connections of the read load"),
     top: text("express", "the package whose dependency tree the install measure uses"),
     "install-runs": number(3, 1, 10, "cold installs per registry"),
-    "packument-versions": number(50, 1, 500, "versions of the read measure's packument"),
+    "packument-versions": number(50, 1, 5000, "versions of the read measure's packument"),
     "large-versions": number(2000, 100, 5000, "versions of the large packument"),
     clients: number(20, 1, 100, "parallel clients of the large packument"),
     publishes: number(100, 1, 1000, "sequential publishes"),
@@ -62,9 +62,14 @@ await run(async ({ results, step }) => {
   }
 
   const targets = [];
-  if (wanted.includes("pkgedge")) {
+  if (wanted.includes("pkgedge") || wanted.includes("pkgedge-direct")) {
     try {
-      targets.push(await startPkgedge({ log }));
+      const pk = await startPkgedge({ log });
+      targets.push(pk);
+      if (wanted.includes("pkgedge-direct")) {
+        const direct = await pkgedgeDirect(pk, log);
+        if (direct) targets.push(direct);
+      }
     } catch (err) {
       results.failures.push({ target: "pkgedge", step: "start", error: err.message.slice(0, 4000) });
       log(`pkgedge did not start: ${err.message.slice(0, 2000)}`);
@@ -78,9 +83,11 @@ await run(async ({ results, step }) => {
   for (const t of targets) results.targets[t.name] = { url: t.url, registry: t.registry, version: t.version };
 
   await step("load", "1. L1-hit reads at fixed concurrency", () => measureLoad(targets, opts, log));
-  await step("install", "2. cold npm install of a real tree", () => measureInstall(targets, corpus, opts, log));
-  await step("large", "3. large packument, parallel clients", () => measureLargePackument(targets, opts, log));
-  await step("publish", "4. sequential publishes", () => measurePublish(targets, opts, log));
+  // The direct socket shares pkgedge's storage: only the read load compares the two paths.
+  const registries = targets.filter((t) => t.name !== "pkgedge-direct");
+  await step("install", "2. cold npm install of a real tree", () => measureInstall(registries, corpus, opts, log));
+  await step("large", "3. large packument, parallel clients", () => measureLargePackument(registries, opts, log));
+  await step("publish", "4. sequential publishes", () => measurePublish(registries, opts, log));
 
   const pk = targets.find((t) => t.name === "pkgedge");
   if (pk) await recordPkgedgeRun(pk, results, log);

@@ -217,19 +217,19 @@ step("Every region has its own caches", async () => {
   };
 });
 
-step("L1 hits", async () => {
+step("Edge hits: L1, then memory", async () => {
   const rounds = 5;
   const answers = [];
   for (let i = 0; i < rounds; i++) {
     for (const region of regions) answers.push({ region, ...(await request(packumentPath, { region, token, accept: FULL })) });
   }
-  const bad = answers.find((r) => r.status !== 200 || r.state !== "L1-HIT");
+  const bad = answers.find((r) => r.status !== 200 || (r.state !== "L1-HIT" && r.state !== "HOT-HIT"));
   return {
     did: `GET ${packumentPath} ${rounds} times in each of ${regions.join(", ")}`,
-    expected: "L1-HIT every time: each region's Cache API answers, the shield is not asked",
+    expected: "L1-HIT (each region's Cache API), and HOT-HIT once a read is frequent (the hot tier in isolate memory): the shield is not asked",
     got: `${tally(answers.map((r) => r.state))}; median ${fmt(median(answers.map((r) => r.ms)))}`,
     ms: median(answers.map((r) => r.ms)),
-    check: () => expect(!bad, bad && `${bad.region}: expected 200 L1-HIT, got ${bad.status} ${bad.state}`),
+    check: () => expect(!bad, bad && `${bad.region}: expected 200 L1-HIT or HOT-HIT, got ${bad.status} ${bad.state}`),
   };
 });
 

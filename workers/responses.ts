@@ -28,7 +28,8 @@ export function cacheControl(isPublic: boolean, immutable: boolean, maxAge: numb
 
 /**
  * 200 with the served body (or none for HEAD), 304 when the client's ETag still matches, and
- * with `ranges` a 206 for a single `Range: bytes=` request (RFC 9110 section 14).
+ * with `ranges` a 206 for a single `Range: bytes=` request (RFC 9110 section 14). A coded
+ * rendering (served.encoding) goes out with its Content-Encoding, its bytes as stored.
  */
 export function servedResponse(c: Context, served: Found, headers: Record<string, string>, opts: { ranges?: boolean } = {}): Response {
   const meta = served.meta;
@@ -44,6 +45,7 @@ export function servedResponse(c: Context, served: Found, headers: Record<string
     cancel(served.body);
     return c.body(null, 304, all);
   }
+  if (served.encoding) all["content-encoding"] = served.encoding;
   if (opts.ranges) all["accept-ranges"] = "bytes";
   const range = opts.ranges ? parseRange(c.req.header("range"), meta.size) : null;
   if (range === "unsatisfiable") {
@@ -74,6 +76,9 @@ export function servedResponse(c: Context, served: Found, headers: Record<string
     c.executionCtx.waitUntil(body.pipeTo(fixed.writable).catch(() => {}));
     body = fixed.readable as ReadableStream<Uint8Array>;
   }
+  // The runtime compresses any body sent with a Content-Encoding itself unless told these bytes
+  // are coded already (`encodeBody: "manual"`); only our own coded renderings carry one.
+  if (served.encoding) return new Response(body as BodyInit, { status, headers: all, encodeBody: "manual" });
   return c.body(body as ReadableStream, status, all);
 }
 

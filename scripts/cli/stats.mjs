@@ -3,7 +3,7 @@
 import { positiveInt, request, table } from "./common.mjs";
 
 // Answers that needed no origin read of their own count as hits (as on the dashboard).
-const HIT_STATES = new Set(["L1-HIT", "L2-HIT", "L2-STALE", "NEGATIVE", "COALESCED"]);
+const HIT_STATES = new Set(["HOT-HIT", "L1-HIT", "L2-HIT", "L2-STALE", "NEGATIVE", "COALESCED"]);
 
 export const stats = {
   name: "stats",

@@ -16,6 +16,14 @@ export interface TierSettings {
   l1MetadataTtl: number;
   /** Objects larger than this are not kept in L1. */
   l1MaxObjectBytes: number;
+  /** The hot tier (isolate memory in front of L1): total bytes; 0 turns it off. */
+  hotTierBytes: number;
+  /** Larger objects never enter the hot tier. */
+  hotTierMaxObjectBytes: number;
+  /** An object is copied into memory on its Nth L1 hit within HOT_WINDOW_MS (shared/tiers/hot-tier.ts). */
+  hotTierAdmitHits: number;
+  /** Lifetime of a mutable object's memory copy, in seconds (at most what is left of its L1 lifetime). */
+  hotTierMetadataTtl: number;
   /** Shield lifetime of mutable metadata before it revalidates against the origin, in seconds. */
   l2MetadataTtl: number;
   /** Objects up to this size are kept in shield storage. */
@@ -77,6 +85,10 @@ export function loadTierSettings(env: Vars, regions: string[]): TierSettings {
     shards: Math.max(1, number(env, "SHIELD_SHARDS", { integer: true })),
     l1MetadataTtl: duration(env, "L1_METADATA_TTL", "s"),
     l1MaxObjectBytes: number(env, "L1_MAX_OBJECT_BYTES", { integer: true }),
+    hotTierBytes: number(env, "HOT_TIER_BYTES", { integer: true, max: 100 * 1024 * 1024 }),
+    hotTierMaxObjectBytes: number(env, "HOT_TIER_MAX_OBJECT_BYTES", { integer: true }),
+    hotTierAdmitHits: number(env, "HOT_TIER_ADMIT_HITS", { integer: true, min: 1 }),
+    hotTierMetadataTtl: duration(env, "HOT_TIER_METADATA_TTL", "s"),
     l2MetadataTtl: duration(env, "L2_METADATA_TTL", "s"),
     shieldMaxObjectBytes: number(env, "SHIELD_MAX_OBJECT_BYTES", { integer: true }),
     shieldCapacityBytes: number(env, "SHIELD_CAPACITY_BYTES", { integer: true }),

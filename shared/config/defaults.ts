@@ -11,6 +11,11 @@ export const DEFAULTS = {
   SHIELD_SHARDS: "4",
   L1_METADATA_TTL: "30",
   L1_MAX_OBJECT_BYTES: "536870912",
+  // The hot tier in isolate memory (shared/tiers/hot-tier.ts): a Worker isolate has 128 MB.
+  HOT_TIER_BYTES: "33554432",
+  HOT_TIER_MAX_OBJECT_BYTES: "2097152",
+  HOT_TIER_ADMIT_HITS: "4",
+  HOT_TIER_METADATA_TTL: "1",
   L2_METADATA_TTL: "300",
   SHIELD_MAX_OBJECT_BYTES: "16777216",
   SHIELD_CAPACITY_BYTES: "1073741824",

@@ -6,12 +6,15 @@ import type { ObjectMeta } from "./types";
 const IMMUTABLE_SECONDS = 365 * 24 * 3600;
 const DIGEST_HEADER = "x-pkgedge-digest";
 const NEGATIVE_HEADER = "x-pkgedge-negative";
+// When the entry was stored (ms): a copy in memory must not outlive the L1 entry it came from.
+const STORED_AT_HEADER = "x-pkgedge-stored-at";
 // Where an upstream copy came from ("fresh", or "stale" while the upstream fails): kept with the entry.
 const UPSTREAM_HEADER = "x-pkgedge-upstream";
 
 export interface L1Entry {
   meta: ObjectMeta;
   body: ReadableStream<Uint8Array>;
+  storedAt?: number;
 }
 
 /** A remembered "not found" at this PoP. */
@@ -55,6 +58,7 @@ export class EdgeCache {
         ...upstreamOf(hit.headers.get(UPSTREAM_HEADER)),
       },
       body: hit.body,
+      ...(hit.headers.has(STORED_AT_HEADER) ? { storedAt: Number(hit.headers.get(STORED_AT_HEADER)) } : {}),
     };
   }
 
@@ -71,6 +75,7 @@ export class EdgeCache {
       "content-type": meta.contentType,
       "content-length": String(meta.size),
       etag: meta.etag,
+      [STORED_AT_HEADER]: String(Date.now()),
       "cache-control": immutable ? `public, max-age=${IMMUTABLE_SECONDS}, immutable` : `public, max-age=${ttlSeconds}`,
     });
     if (meta.digest) headers.set(DIGEST_HEADER, meta.digest);

@@ -1,9 +1,11 @@
-// The tier walk: L1 (this PoP's Cache API) -> L2 (the region's shield shard) -> origin. Protocol
-// adapters hand in opaque keys (workers/<protocol>/objects.ts builds them): `get` serves an
-// object as stored, `render` a per-request rendering of a stored document (packuments with this
-// host's tarball URLs, say), which is what L1 keeps. Routing to a shard honours failover (a
-// degraded region's requests go to its failover region) and hot keys (spread over several
-// shards). After a write, `invalidate` applies the change here and sends it to every region.
+// The tier walk: the hot tier (this isolate's memory) -> L1 (this PoP's Cache API) -> L2 (the
+// region's shield shard) -> origin. Protocol adapters hand in opaque keys
+// (workers/<protocol>/objects.ts builds them): `get` serves an object as stored, `render` a
+// per-request rendering of a stored document (packuments with this host's tarball URLs, say),
+// which is what L1 keeps; renderings that ask for it are stored gzip-coded too, under their own
+// L1 key, for clients that accept gzip. Routing to a shard honours failover (a degraded region's
+// requests go to its failover region) and hot keys (spread over several shards). After a write,
+// `invalidate` applies the change here and sends it to every region.
 import type { Config } from "../config";
 import { RegistryError } from "../errors";
 import { log } from "../log";
@@ -16,6 +18,8 @@ import { recordOutcome, routeRegion } from "./health";
 import { isHot, observeRate } from "./hot-keys";
 import { applyInRegion, deliverEverywhere, newEvent, type Change } from "./invalidation";
 import { SingleFlight, regionKey } from "./isolate-state";
+import { encode, encodedEtag, ENCODINGS, type Encoding } from "../http/encoding";
+import { copyLifetime, countL1Hit, dropHot, hotCopy, keepHot } from "./hot-tier";
 import { epochOf, fillMayLand, forgetL1, forgetNegativeL1, rememberFill, renderingKey } from "./l1-index";
 import { lockstepTee } from "./lockstep-tee";
 import { purgeZoneTags } from "./zone-purge";
@@ -27,7 +31,7 @@ export type { Change } from "./invalidation";
 
 /** What the tiers served for one request: the object's bytes, or "not found" and which tier said so. */
 export type Served =
-  | { found: true; state: CacheState; meta: ObjectMeta; body: ReadableStream<Uint8Array> | Uint8Array; document?: unknown }
+  | { found: true; state: CacheState; meta: ObjectMeta; body: ReadableStream<Uint8Array> | Uint8Array; document?: unknown; encoding?: Encoding }
   | { found: false; state: CacheState };
 
 /**
@@ -39,6 +43,8 @@ export type Served =
  */
 export interface Variant {
   suffix: string;
+  /** Also store the rendering gzip-coded (large text such as JSON documents). */
+  compress?: boolean;
   render: (bytes: Uint8Array, meta: ObjectMeta) => { bytes: Uint8Array; meta: ObjectMeta; document?: unknown } | null;
 }
 
@@ -85,9 +91,11 @@ export class Tiers {
 
   /** An object as stored: L1, then the region's shield, then the origin (through the shield). */
   async get(req: TierRequest): Promise<Served> {
-    const l1 = await EdgeCache.open(this.region);
     const epoch = epochOf(this.region, req.key);
-    const hit = await this.fromL1(l1, req.key);
+    const hot = this.fromHot(req.key, epoch);
+    if (hot) return hot;
+    const l1 = await EdgeCache.open(this.region);
+    const hit = await this.fromL1(l1, req.key, epoch, req);
     if (hit) return hit;
     const { answer, joined } = await this.askShieldOnce(req);
     if (answer.kind === "missing") return this.notFound(l1, req, req.key, epoch, answer.state);
@@ -113,33 +121,84 @@ export class Tiers {
     return { found: true, state, meta: answer.meta, body };
   }
 
-  /** A rendering of a stored document: L1 keeps the rendering, the shield keeps the document. */
-  async render(req: TierRequest, variant: Variant): Promise<Served> {
-    const l1 = await EdgeCache.open(this.region);
+  /**
+   * A rendering of a stored document: L1 keeps the rendering, the shield keeps the document.
+   * `accepted` are the codings the client takes (best first): a stored coded rendering of a
+   * compressing variant is served when there is one; the first request renders and answers
+   * uncoded, and the coded renderings are made after it, for the requests that follow.
+   */
+  async render(req: TierRequest, variant: Variant, accepted: readonly Encoding[] = []): Promise<Served> {
     const l1Key = renderingKey(req.key, variant.suffix);
-    if (l1Key) {
-      const hit = await this.fromL1(l1, l1Key);
+    const coded = l1Key && variant.compress ? this.codedKeys(req.key, variant.suffix) : [];
+    const epoch = l1Key ? epochOf(this.region, l1Key) : -1;
+    const candidates = [...coded.filter((k) => accepted.includes(k.encoding)), ...(l1Key ? [{ key: l1Key, epoch, encoding: undefined }] : [])];
+    for (const k of candidates) {
+      const hot = this.fromHot(k.key, k.epoch);
+      if (hot) return k.encoding ? { ...hot, encoding: k.encoding } : hot;
+    }
+    const l1 = await EdgeCache.open(this.region);
+    for (const k of candidates) {
+      const hit = await this.fromL1(l1, k.key, k.epoch, req);
+      // A remembered "not found" lives under the uncoded key only.
+      if (hit?.found && k.encoding) return { ...hit, encoding: k.encoding };
       if (hit) return hit;
     }
-    const epoch = l1Key ? epochOf(this.region, l1Key) : -1;
     const id = regionKey(this.region, `${req.key}|${variant.suffix}\n${epoch}`);
-    const flight = renderings.run(id, () => this.renderOnce(l1, l1Key, req, variant, epoch));
+    const flight = renderings.run(id, () => this.renderOnce(l1, l1Key, req, variant, epoch, coded));
     if (!flight.joined) return flight.promise;
     edgeMetrics.inc("pkgedge_coalesced_total", COALESCED_HELP, { region: this.region });
     const served = await flight.promise;
     return served.found ? { ...served, state: "COALESCED" } : served;
   }
 
-  private async fromL1(l1: EdgeCache, key: string): Promise<Served | null> {
+  /** The L1 keys (and their epochs now) of a rendering's coded forms, for every coding stored. */
+  private codedKeys(key: string, suffix: string): Array<{ key: string; epoch: number; encoding: Encoding }> {
+    const out: Array<{ key: string; epoch: number; encoding: Encoding }> = [];
+    for (const encoding of ENCODINGS) {
+      const coded = renderingKey(key, `${suffix}|${encoding}`);
+      if (coded) out.push({ key: coded, epoch: epochOf(this.region, coded), encoding });
+    }
+    return out;
+  }
+
+  /** The hot tier's copy of `key`, made at `epoch` (the key's epoch when this request began). */
+  private fromHot(key: string, epoch: number): (Served & { found: true }) | null {
+    const copy = hotCopy(this.region, key, epoch, this.config.tiers);
+    return copy ? { found: true, state: "HOT-HIT", meta: copy.meta, body: copy.bytes } : null;
+  }
+
+  /**
+   * L1's entry for `key`. The hit that makes a key hot (shared/tiers/hot-tier.ts) reads the
+   * small body into memory, serves it from there and keeps the copy, unless the key was
+   * invalidated since `epoch`.
+   */
+  private async fromL1(l1: EdgeCache, key: string, epoch: number, req: TierRequest): Promise<Served | null> {
     const hit = await l1.match(key);
     if (hit === NEGATIVE) {
       edgeMetrics.inc("pkgedge_negative_hits_total", NEGATIVE_HELP, { region: this.region });
       return { found: false, state: "NEGATIVE" };
     }
-    return hit ? { found: true, state: "L1-HIT", meta: hit.meta, body: hit.body } : null;
+    if (!hit) {
+      // Gone from L1 (expired, evicted, or deleted by another isolate's invalidation): a copy due
+      // for refresh must not outlive it.
+      dropHot(this.region, [key]);
+      return null;
+    }
+    const t = this.config.tiers;
+    const lifetime = countL1Hit(this.region, key, hit.meta.size, t) ? copyLifetime(req.immutable, hit.storedAt, t) : null;
+    if (lifetime === null) return { found: true, state: "L1-HIT", meta: hit.meta, body: hit.body };
+    const bytes = new Uint8Array(await new Response(hit.body).arrayBuffer());
+    if (bytes.byteLength !== hit.meta.size) {
+      // Never served, never copied: the entry is damaged, so ask the next tier.
+      await l1.delete(key);
+      return null;
+    }
+    if (epochOf(this.region, key) === epoch) keepHot(this.region, key, { meta: hit.meta, bytes, epoch, ...lifetime, tags: req.tags ?? [] }, t);
+    return { found: true, state: "L1-HIT", meta: hit.meta, body: bytes };
   }
 
-  private async renderOnce(l1: EdgeCache, l1Key: string | null, req: TierRequest, variant: Variant, epoch: number): Promise<Served> {
+  private async renderOnce(l1: EdgeCache, l1Key: string | null, req: TierRequest, variant: Variant, epoch: number,
+    coded: Array<{ key: string; epoch: number; encoding: Encoding }>): Promise<Served> {
     const { answer } = await this.askShieldOnce(req);
     if (answer.kind === "missing") return this.notFound(l1, req, l1Key, epoch, answer.state);
     // A document too large for the shield is still rendered whole (it has to be parsed).
@@ -149,7 +208,10 @@ export class Tiers {
     const rendered = variant.render(source, answer.meta);
     if (!rendered) return this.notFound(l1, req, l1Key, epoch, answer.state);
     const meta = { ...rendered.meta, ...(answer.meta.fetchedAt ? { fetchedAt: answer.meta.fetchedAt } : {}) };
-    if (l1Key && answer.state !== "L2-STALE") void this.fillL1(l1, epoch, l1Key, meta, rendered.bytes, req);
+    if (l1Key && answer.state !== "L2-STALE") {
+      void this.fillL1(l1, epoch, l1Key, meta, rendered.bytes, req);
+      for (const c of coded) this.fillCoded(l1, c, meta, rendered.bytes, req);
+    }
     return { found: true, state: answer.state, meta, body: rendered.bytes, ...(rendered.document !== undefined ? { document: rendered.document } : {}) };
   }
 
@@ -294,6 +356,16 @@ export class Tiers {
       this.waitUntil(l1.putNegative(l1Key, ttl, req.tags).catch(logCacheError));
     }
     return { found: false, state };
+  }
+
+  /**
+   * Compresses a rendering after the response and stores it under its coded key, with its own
+   * ETag, unless the rendering's key was invalidated meanwhile (fillL1 checks the coded key's epoch).
+   */
+  private fillCoded(l1: EdgeCache, coded: { key: string; epoch: number; encoding: Encoding }, meta: ObjectMeta, bytes: Uint8Array, req: TierRequest): void {
+    this.waitUntil(encode(bytes, coded.encoding)
+      .then((out) => this.fillL1(l1, coded.epoch, coded.key, { ...meta, size: out.byteLength, etag: encodedEtag(meta.etag, coded.encoding) }, out, req))
+      .catch(logCacheError));
   }
 
   /** Writes L1 in the background unless the key was invalidated since the request began. */

@@ -100,3 +100,77 @@ export class RecentSet<V> {
     return this.entries.size;
   }
 }
+
+/**
+ * A least-recently-used map bounded by the bytes of its values (`sizeOf`), not their count:
+ * reading an entry makes it the newest, and an insert evicts the oldest until the total fits
+ * `capacity`. A value larger than the capacity is never kept. The capacity can change between
+ * calls (each configuration states its own); shrinking evicts at once.
+ */
+export class ByteLru<V> {
+  private readonly entries = new Map<string, V>();
+  private total = 0;
+
+  constructor(private capacity: number, private readonly sizeOf: (value: V) => number) {}
+
+  get(key: string): V | undefined {
+    const value = this.entries.get(key);
+    if (value === undefined) return undefined;
+    // Re-inserting moves the key to the end: the first key is always the least recently used.
+    this.entries.delete(key);
+    this.entries.set(key, value);
+    return value;
+  }
+
+  /** The value without making it the newest. */
+  peek(key: string): V | undefined {
+    return this.entries.get(key);
+  }
+
+  /** Stores `value`; false when it is larger than the whole capacity (nothing is kept then). */
+  set(key: string, value: V): boolean {
+    this.delete(key);
+    const size = this.sizeOf(value);
+    if (size > this.capacity) return false;
+    this.entries.set(key, value);
+    this.total += size;
+    this.evict();
+    return true;
+  }
+
+  delete(key: string): boolean {
+    const value = this.entries.get(key);
+    if (value === undefined) return false;
+    this.entries.delete(key);
+    this.total -= this.sizeOf(value);
+    return true;
+  }
+
+  resize(capacity: number): void {
+    if (capacity === this.capacity) return;
+    this.capacity = capacity;
+    this.evict();
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.total = 0;
+  }
+
+  /** Entries, least recently used first. */
+  [Symbol.iterator](): IterableIterator<[string, V]> {
+    return this.entries[Symbol.iterator]();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get bytes(): number {
+    return this.total;
+  }
+
+  private evict(): void {
+    while (this.total > this.capacity) this.delete(this.entries.keys().next().value!);
+  }
+}

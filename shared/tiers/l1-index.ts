@@ -1,8 +1,10 @@
 // What this isolate knows about L1 entries, since the Cache API cannot list them: a per-key
 // epoch, so a fill that began before an invalidation can neither be joined nor land after it;
 // the renderings made of stored objects, so invalidating an object drops every rendering of it;
-// and the tags of the keys it filled, so a purge by tag or prefix can find them.
+// and the tags of the keys it filled, so a purge by tag or prefix can find them. Whatever drops
+// an L1 key here drops its copy in the hot tier (shared/tiers/hot-tier.ts) too.
 import { EdgeCache, NEGATIVE } from "./edge-cache";
+import { dropHot, hotKeysSelected } from "./hot-tier";
 import { RecentSet, regionKey } from "./isolate-state";
 
 /**
@@ -95,6 +97,7 @@ export async function forgetL1(region: string, keys: string[], select: { tags?: 
       const key = id.slice(mine.length);
       if ((select.prefix && key.startsWith(select.prefix)) || select.tags?.some((t) => tags.includes(t))) all.add(key);
     }
+    for (const key of hotKeysSelected(region, select)) all.add(key);
   }
   if (select.version !== undefined) {
     for (const key of all) if ((filled.get(regionKey(region, key))?.fetchedAt ?? 0) > select.version) all.delete(key);
@@ -110,6 +113,7 @@ export async function forgetL1(region: string, keys: string[], select: { tags?: 
     epochs.set(id, { epoch: ++epochCounter, version: Math.max(previous, version) });
     filled.delete(id);
   }
+  dropHot(region, all);
   const l1 = await EdgeCache.open(region);
   await Promise.all([...all].map((k) => l1.delete(k)));
 }

@@ -4,7 +4,7 @@ import type { UpstreamRef } from "../upstream/types";
 export type ObjectKind = "metadata" | "blob";
 
 /** How a response was produced; sent to clients as `x-pkgedge-cache`. */
-export type CacheState = "L1-HIT" | "L2-HIT" | "L2-STALE" | "REVALIDATED" | "MISS" | "COALESCED" | "NEGATIVE";
+export type CacheState = "HOT-HIT" | "L1-HIT" | "L2-HIT" | "L2-STALE" | "REVALIDATED" | "MISS" | "COALESCED" | "NEGATIVE";
 
 export interface TierRequest {
   /** Identity of the object in the shield (protocol-chosen, opaque to the tiers). */
@@ -66,7 +66,7 @@ export interface ObjectMeta {
  * Durable Object), or "not found". `rate` is the requests per second this shard saw for the key
  * lately (hot-key detection at the edge).
  */
-export type ShieldAnswer = ShieldLoad & { state: Exclude<CacheState, "L1-HIT">; rate?: number };
+export type ShieldAnswer = ShieldLoad & { state: Exclude<CacheState, "HOT-HIT" | "L1-HIT">; rate?: number };
 
 /** What one origin (or owner-shard) read produced. */
 export type ShieldLoad =

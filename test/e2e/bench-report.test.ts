@@ -21,7 +21,7 @@ const NPM_TABLE = [
   "| publish small packages: p99 ms | 80.0 | 20.0 | 4.00x (verdaccio better) |",
   "| tarball, 1 MB: req/s (c=32, median of 3) | 102 | 100 | 1.02x |",
   "| packument, full JSON: response size | 104.9 KiB | 138.3 KiB | - |",
-  "| tarball, 1 MB: L1-HIT share | 100.0% | n/a | - |",
+  "| tarball, 1 MB: edge hit share (HOT-HIT + L1-HIT) | 100.0% | n/a | - |",
 ].join("\n");
 
 test("npm run bench -- --report-only: the summary table, report.md and summary.svg", async () => {

@@ -16,7 +16,7 @@ export const DASHBOARD_SCRIPT = `
   var KEEP = 180;
   var TOKEN_KEY = "pkgedge.metrics.token";
   // Answers that needed no origin read of their own count as hits.
-  var HIT_STATES = { "L1-HIT": true, "L2-HIT": true, "L2-STALE": true, "NEGATIVE": true, "COALESCED": true };
+  var HIT_STATES = { "HOT-HIT": true, "L1-HIT": true, "L2-HIT": true, "L2-STALE": true, "NEGATIVE": true, "COALESCED": true };
   var history = [];
   var timer = null;
 
@@ -261,7 +261,7 @@ export const DASHBOARD_SCRIPT = `
     timeChart("rate-tier", "Requests per second by answering tier", "req/s", keysOf("tiers").map(function (t) { return { name: t, values: rate("tiers", t) }; }),
       { note: "uncached: writes, search and refusals, which never go through the tiers" });
     timeChart("hit-region", "Hit ratio by region", "%", keysOf("tiered").map(function (r) { return { name: r, values: ratio("hits", "tiered", r, 100) }; }),
-      { max: 100, note: "answers without an origin read of their own (L1-HIT, L2-HIT, L2-STALE, NEGATIVE, COALESCED) per request through the tiers" });
+      { max: 100, note: "answers without an origin read of their own (HOT-HIT, L1-HIT, L2-HIT, L2-STALE, NEGATIVE, COALESCED) per request through the tiers" });
     timeChart("latency-time", "Latency to headers (p50, p95, p99 per interval)", "ms", [["p50", 0.5], ["p95", 0.95], ["p99", 0.99]].map(function (e) { return { name: e[0], values: latencyOverTime(e[1]) }; }));
     timeChart("offload", "Origin offload: origin fetches per request", "ratio", keysOf("tiered").map(function (r) { return { name: r, values: ratio("origin", "tiered", r, 1) }; }),
       { note: "0 = every request answered from a cache; shields' and the edge's origin reads per request through the tiers" });

@@ -2,6 +2,7 @@
 import { Hono, type Context } from "hono";
 import { RegistryError, badRequest, notFound } from "../../shared/errors";
 import { readJsonLimited } from "../../shared/http/body";
+import { acceptedEncodings } from "../../shared/http/encoding";
 import { originOf } from "../../shared/http/url";
 import { log } from "../../shared/log";
 import { isAdmin, principalName } from "../../shared/auth/permissions";
@@ -66,13 +67,13 @@ async function servePackument(c: Context, name: string): Promise<Response> {
       "x-pkgedge-cache": "BYPASS",
     });
   }
-  const served = await c.get("tiers").render(packumentRequest(name), packumentRendering(form, origin, cooldownFor(c, name)));
+  const served = await c.get("tiers").render(packumentRequest(name), packumentRendering(form, origin, cooldownFor(c, name)), acceptedEncodings(c.req.header("accept-encoding")));
   if (!served.found) throw notFound(`package ${name} not found`, { headers: cacheStateHeader(served) });
   if (served.document) rememberLiveVersions(name, served.document as Packument);
   prefetchDependencies(c, name, served);
   return servedResponse(c, served, {
     "cache-control": cacheControl(isPublicRead(c), false, c.get("config").tiers.l1MetadataTtl),
-    vary: "accept, authorization",
+    vary: "accept, accept-encoding, authorization",
   });
 }
 

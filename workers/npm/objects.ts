@@ -72,6 +72,7 @@ export function packumentRendering(form: PackumentForm, origin: string, cooldown
   const encoder = new TextEncoder();
   return {
     suffix: renderingSuffix(form, origin),
+    compress: true,
     render: (bytes, meta) => {
       const stored = JSON.parse(new TextDecoder().decode(bytes)) as Packument;
       if (!isLive(stored)) return null;

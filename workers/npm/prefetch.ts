@@ -57,9 +57,9 @@ export function prefetchDependencies(c: Context, name: string, served: Served & 
   c.executionCtx.waitUntil(run.start(name, doc).catch(() => expandedRoots.delete(rootKey)));
 }
 
-/** A rendering's ETag (`"<origin etag>-f"`) and the stored one (`"<origin etag>"`) compare equal. */
+/** A rendering's ETag (`"<origin etag>-f"`, `"<origin etag>-f-gzip"`) and the stored one (`"<origin etag>"`) compare equal. */
 function plainEtag(etag: string | undefined): string {
-  return (etag ?? "").replace(/"/g, "").replace(/-[fa]$/, "");
+  return (etag ?? "").replace(/"/g, "").replace(/-[fa](-gzip)?$/, "");
 }
 
 class NpmPrefetch {

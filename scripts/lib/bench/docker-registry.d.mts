@@ -10,4 +10,4 @@ export interface DockerRegistry {
   output(): string;
   stop(): Promise<void>;
 }
-export function startDockerRegistry(options?: { bin?: string; timeoutMs?: number }): Promise<DockerRegistry>;
+export function startDockerRegistry(options?: { bin?: string; timeoutMs?: number; accessLog?: boolean; proxy?: string | null }): Promise<DockerRegistry>;

@@ -26,7 +26,7 @@ function readRows(reads, image) {
     rows.push(row(`${label}: p99 ms`, a?.latencyMs.p99, b?.latencyMs.p99, "lower"));
     const bad = (r) => (r ? Object.values(r.errors).reduce((m, n) => m + n, 0) + Object.entries(r.statuses).filter(([s]) => s !== "200").reduce((m, [, n]) => m + n, 0) : undefined);
     if (bad(a) || bad(b)) rows.push(row(`${label}: errors / non-200`, bad(a), bad(b), null));
-    if (a?.l1HitShare !== undefined) rows.push(row(`${label}: pkgedge L1-HIT share`, `${(a.l1HitShare * 100).toFixed(1)}%`, "n/a", null));
+    if (a?.l1HitShare !== undefined) rows.push(row(`${label}: pkgedge edge hit share (HOT-HIT + L1-HIT)`, `${(a.l1HitShare * 100).toFixed(1)}%`, "n/a", null));
   }
   return rows;
 }

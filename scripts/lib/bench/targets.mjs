@@ -7,6 +7,7 @@ import { onCleanup } from "./cleanup.mjs";
 import { buildPublishDoc, publishOrThrow } from "./npm-publish.mjs";
 import { createVerdaccioUser, seedVerdaccioStorage, startVerdaccio } from "./verdaccio.mjs";
 import { tarballDigests } from "./tarball.mjs";
+import { findWorkerSocket } from "./workerd-socket.mjs";
 
 /**
  * Publishes versions of one package in ascending order, `batch` versions a PUT (pkgedge takes
@@ -99,6 +100,30 @@ export async function startPkgedge({ log, vars = {} }) {
     stop: () => server.stop(),
   };
   return target;
+}
+
+/**
+ * The same pkgedge reached straight at its Worker's workerd socket, past wrangler dev's proxy
+ * (the path a deployed Worker's requests take). It shares the storage of `pk`, so publishing
+ * into it is a no-op: `pk` publishes first. Null when the socket is not found.
+ */
+export async function pkgedgeDirect(pk, log) {
+  const url = await findWorkerSocket(pk.server.pid);
+  if (!url) {
+    log("pkgedge-direct: the Worker's workerd socket was not found (needs Linux /proc and ss)");
+    return null;
+  }
+  log(`pkgedge-direct: the Worker's own workerd socket on ${url}`);
+  return {
+    ...pk,
+    name: "pkgedge-direct",
+    url,
+    registry: `${url}/npm/`,
+    publishVersions: async () => [],
+    async seedLarge() {
+      return { method: "shared with pkgedge (seeded through it)" };
+    },
+  };
 }
 
 /** Records whether wrangler dev reloaded the Worker mid-run, and the Worker's own metrics at the end. */

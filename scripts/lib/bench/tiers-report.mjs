@@ -93,7 +93,7 @@ export function goals(results) {
   for (const tier of ["shield", "l1", "predicted"]) {
     const want = tier === "l1" ? "L1-HIT" : "L2-HIT";
     for (const [kind, x] of Object.entries(s?.[tier] ?? {})) {
-      const hits = x.states[want] ?? 0;
+      const hits = (x.states[want] ?? 0) + (tier === "l1" ? x.states["HOT-HIT"] ?? 0 : 0);
       if (hits < x.count) out.push(`- ${TIER_LABELS[tier]} ${kind}: ${hits}/${x.count} answers were ${want} (${states(x.states)})`);
     }
   }
