@@ -169,6 +169,11 @@ export class BlobWriter {
     await store.delete([tailKey(state.key), state.key]);
   }
 
+  /** Throws away this upload as it stands (a refused or failed single-request upload). */
+  abort(): Promise<void> {
+    return this.discard();
+  }
+
   /** After the object was completed: removes the saved tail (a finish cut off may leave it). */
   static async dropTail(store: ObjectStore, state: UploadState): Promise<void> {
     await store.delete(tailKey(state.key));

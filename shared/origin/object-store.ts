@@ -98,6 +98,16 @@ export class ObjectStore {
     }, { highWaterMark: 0 });
   }
 
+  /**
+   * Bytes of one range of an object (`suffix`: its last bytes), clipped to its end; null when the
+   * object is missing. For small reads into a large object (a wheel's zip directory).
+   */
+  async readRange(key: string, range: { offset: number; length: number } | { suffix: number }): Promise<Uint8Array | null> {
+    const obj = await this.bucket.get(key, { range });
+    if (!obj) return null;
+    return new Uint8Array(await obj.arrayBuffer());
+  }
+
   /** Like read, but answers "unchanged" without a body when the stored etag still matches. */
   async readIfChanged(key: string, etag: string): Promise<OriginObject | "unchanged" | null> {
     // R2 conditionals take the bare ETag; OriginObject carries the quoted HTTP form.

@@ -13,6 +13,8 @@ import type { Protocol } from "../errors";
 const METHODS: Record<Protocol, readonly string[]> = {
   npm: ["GET", "HEAD", "PUT", "DELETE", "POST"],
   oci: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+  // pip reads; twine POSTs its upload form.
+  pypi: ["GET", "HEAD", "POST"],
   admin: ["GET", "HEAD", "POST", "DELETE"],
   other: ["GET", "HEAD"],
 };

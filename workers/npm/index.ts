@@ -13,7 +13,7 @@ import { bodyLimit } from "../middleware/body-limit";
 import { cacheControl, cacheStateHeader, servedResponse } from "../responses";
 import { npmError } from "./errors";
 import { describeAge } from "../../shared/upstream/policy";
-import { assertMayPublishName } from "./upstream-guard";
+import { assertMayPublishName } from "../upstream-guard";
 import { cooldownFor, forgetLiveVersions, isLiveVersion, rememberLiveVersions } from "./live-versions";
 import { packumentObject, tarballObject } from "./keys";
 import { packumentChange, packumentRendering, packumentRequest, tarballRemoval, tarballRequest, upstreamTarballRequest } from "./objects";
@@ -212,7 +212,7 @@ const putPackument = async (c: Context) => {
   // npm star PUTs the packument with only its `users` changed.
   if (!hasTarballs && "users" in body && body.versions === undefined) throw badRequest("pkgedge does not keep stars (npm star); nothing was changed");
   if (hasTarballs) {
-    await assertMayPublishName(c, name);
+    await assertMayPublishName(c, "npm", name, packumentRequest(name));
     const doc = await publish(store(c), name, body, publisherOf(c));
     recordAudit(c, { action: "npm.publish", target: name, detail: { versions: Object.keys(body.versions ?? {}), rev: doc._rev } });
     await invalidatePackument(c, name, { addedVersions: Object.keys(body.versions ?? {}) });
