@@ -202,6 +202,18 @@ export class ObjectStore {
     return (await this.bucket.head(key)) !== null;
   }
 
+  /** The object's size in bytes, or null when it does not exist. */
+  async size(key: string): Promise<number | null> {
+    return (await this.bucket.head(key))?.size ?? null;
+  }
+
+  /** The last `n` bytes of an object (fewer if it is shorter) and its size, or null when absent. */
+  async readLast(key: string, n: number): Promise<{ bytes: Uint8Array; size: number } | null> {
+    const obj = await this.bucket.get(key, { range: { suffix: n } });
+    if (!obj) return null;
+    return { bytes: new Uint8Array(await obj.arrayBuffer()), size: obj.size };
+  }
+
   /**
    * Writes an object only if no object exists under the key (R2's If-None-Match: *), so two
    * writers can never overwrite each other. Returns false when the key was taken.

@@ -5,6 +5,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { Config } from "../../shared/config";
 import { RegistryError } from "../../shared/errors";
+import { rawPathOf } from "../../shared/http/url";
 import type { Protocol } from "../errors";
 
 // Methods each protocol's clients send. OCI needs PATCH for chunked uploads (end-5); npm POSTs
@@ -41,6 +42,9 @@ export function headerBytes(headers: Headers): number {
  * what reaches us are their escaped and double-escaped forms.
  */
 export function pathProblem(protocol: Protocol, rawPath: string): string | null {
+  // Fast path: every refusal below needs an escape. Without a `%`, the parser has already
+  // resolved dot segments, turned `\` into `/` and escaped controls, so nothing is left to find.
+  if (!rawPath.includes("%")) return null;
   if (DOUBLE_ENCODED.test(rawPath)) return "double percent-encoding (%25) in the path";
   if (HOSTILE_ESCAPE.test(rawPath)) return "an encoded backslash or control character in the path";
   for (const segment of rawPath.split("/")) {
@@ -87,7 +91,7 @@ export function checkRequest(c: Context, protocol: Protocol, config: Config): vo
     // RFC 9110 section 15.5.6: a 405 names the methods the target does support.
     throw reject("METHOD_NOT_ALLOWED", `method ${method} is not allowed here`, protocol, { allow: allowed.join(", ") });
   }
-  const rawPath = new URL(request.url).pathname;
+  const rawPath = rawPathOf(request.url);
   const problem = pathProblem(protocol, rawPath);
   if (problem) throw reject("BAD_REQUEST", `refused: ${problem}`, protocol);
 

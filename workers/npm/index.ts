@@ -3,6 +3,7 @@ import { Hono, type Context } from "hono";
 import { RegistryError, badRequest, notFound } from "../../shared/errors";
 import { readJsonLimited } from "../../shared/http/body";
 import { acceptedEncodings } from "../../shared/http/encoding";
+import { originOf } from "../../shared/http/url";
 import { log } from "../../shared/log";
 import { isAdmin, principalName } from "../../shared/auth/permissions";
 import { ObjectStore } from "../../shared/origin";
@@ -55,7 +56,7 @@ function authorizedName(c: Context, scope: "read" | "publish"): string {
 
 async function servePackument(c: Context, name: string): Promise<Response> {
   const form = wantsAbbreviated(c.req.header("accept")) ? "abbreviated" : "full";
-  const origin = new URL(c.req.url).origin;
+  const origin = originOf(c.req.url);
   if (c.req.query("write") === "true") {
     // npm reads with ?write=true before a read-modify-write (deprecate, unpublish): it must see
     // the origin's current revision, not a cached one, or its PUT would conflict.
@@ -95,14 +96,16 @@ async function serveTarball(c: Context, name: string, file: string): Promise<Res
 
 /**
  * After any write: the change travels to every shield and every rendering at L1, and the search
- * index learns the package's new state (a failure there is logged; the write stands).
+ * index learns the package's new state after the response (search is not read-your-writes; a
+ * failure there is logged; the write stands). The index reads the packument again rather than
+ * taking this write's: a concurrent write may have committed after it.
  */
 async function invalidatePackument(c: Context, name: string, versions: { removedVersions?: string[]; addedVersions?: string[] } = {}): Promise<void> {
   forgetLiveVersions(name);
-  const reindexed = store(c).readJson<Packument>(packumentObject(name))
+  c.executionCtx.waitUntil(store(c).readJson<Packument>(packumentObject(name))
     .then((stored) => reindex(c.env, stored?.doc ?? null, name))
-    .catch((err) => log.error("search index not updated", { name, error: err instanceof Error ? err.message : "unknown" }));
-  await Promise.all([c.get("tiers").invalidate(packumentChange(name, versions)), reindexed]);
+    .catch((err) => log.error("search index not updated", { name, error: err instanceof Error ? err.message : "unknown" })));
+  await c.get("tiers").invalidate(packumentChange(name, versions));
 }
 
 async function readPackument(c: Context, name: string): Promise<Packument> {
