@@ -6,12 +6,12 @@
 // too, from the origin and every region's tiers, and audited as `upstream.removed`; yanks and
 // a quarantine (PEP 792) travel with the document, a quarantine as a removal everywhere. Files
 // and core metadata stream into the origin verified against their sha256, and are kept for good.
-import { crashPoint } from "../../shared/crash-point";
 import { log } from "../../shared/log";
 import { AuditStore } from "../../shared/origin/audit-store";
 import { invalidateEverywhere } from "../../shared/tiers/invalidation";
 import { UpstreamFailure, upstreamFetch } from "../../shared/upstream/http";
 import { releaseCutoff } from "../../shared/upstream/policy";
+import { replaceMirroredDocument } from "../../shared/upstream/replace-copy";
 import type { MirrorContext, RefreshOutcome } from "../../shared/upstream/types";
 import { storeVerifiedCopy } from "../../shared/upstream/verified-copy";
 import { fromHex } from "../../shared/upstream/verified-stream";
@@ -45,19 +45,12 @@ export async function mirrorProject(ctx: MirrorContext): Promise<RefreshOutcome>
   }
   const doc = storedProject(project, await readUpstreamPage(res, res.url || url));
   const removed = previous ? Object.keys(previous.files).filter((f) => !Object.hasOwn(doc.files, f)) : [];
-  const body = JSON.stringify(doc);
-  const changed = !previous || JSON.stringify(previous) !== body;
-  // As for npm: the takedown before the new copy, so a crash in between is redone, never lost.
-  if (removed.length > 0) {
-    await takeDown(ctx, previous!, removed, false);
-    await crashPoint("upstream-takedown-applied");
-  }
-  if (changed) await ctx.store.write(copyKey, body, { contentType: "application/json" });
-  if (previous && changed && removed.length === 0) {
+  await replaceMirroredDocument(ctx, copyKey, previous, doc, {
+    removed: removed.length,
+    takeDown: () => takeDown(ctx, previous!, removed, false),
     // A quarantine hides every file: applied everywhere at once, like any removal.
-    const quarantined = doc.status === "quarantined" && previous.status !== "quarantined";
-    await invalidateEverywhere(ctx.env, ctx.config, { keys: [projectCacheKey(project)], removal: quarantined }, "upstream");
-  }
+    change: () => ({ keys: [projectCacheKey(project)], removal: doc.status === "quarantined" && previous!.status !== "quarantined" }),
+  });
   return { kind: "stored", ...(res.headers.get("etag") ? { etag: res.headers.get("etag")! } : {}) };
 }
 
