@@ -43,7 +43,10 @@ export async function decide(keys: LimitKey[], ctx: ClaimContext): Promise<Verdi
   const now = ctx.now ?? Date.now();
   const pending: Pending[] = [];
   for (const limit of keys) {
-    const p = { limit, localKey: `${ctx.region}\n${limit.key}`, threshold: claimThreshold(limit.policy, ctx.claimFraction) };
+    // The policy is part of the local key: a refusal or lease under one limit never carries over
+    // to another (a new deploy's limits, or tests that run several configurations in one isolate).
+    const localKey = `${ctx.region}\n${limit.policy.limit}/${limit.policy.windowMs}\n${limit.key}`;
+    const p = { limit, localKey, threshold: claimThreshold(limit.policy, ctx.claimFraction) };
     const route = ctx.counters.take(p.localKey, limit.policy.windowMs, p.threshold, now);
     if (route === "denied") return refused(limit, 0, ctx.counters.deniedFor(p.localKey, now));
     if (route === "coordinator") pending.push(p);

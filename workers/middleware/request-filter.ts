@@ -28,6 +28,7 @@ const NPM_SCOPED_SEGMENT = /^@(?:(?!%2f).)+%2f(?:(?!%2f).)+$/i;
 const DOUBLE_ENCODED = /%25/i;
 // Backslash (`%5c`) is a separator on some back ends; C0 controls, DEL and NUL end strings early.
 const HOSTILE_ESCAPE = /%(?:5c|[01][0-9a-f]|7f)/i;
+const LITERAL_DOT_SEGMENT = /(?:^|\/)\.\.?(?:\/|$)/;
 
 /** Sum of the header block as it travels: `name: value\r\n` per field. */
 export function headerBytes(headers: Headers): number {
@@ -42,9 +43,10 @@ export function headerBytes(headers: Headers): number {
  * what reaches us are their escaped and double-escaped forms.
  */
 export function pathProblem(protocol: Protocol, rawPath: string): string | null {
-  // Fast path: every refusal below needs an escape. Without a `%`, the parser has already
-  // resolved dot segments, turned `\` into `/` and escaped controls, so nothing is left to find.
-  if (!rawPath.includes("%")) return null;
+  // Fast path: every refusal below needs an escape or a dot segment. Without a `%`, the parser
+  // has already turned `\` into `/` and escaped controls; it also resolves literal dot segments,
+  // which are still checked here (cheaply) for callers that hand over a path it never parsed.
+  if (!rawPath.includes("%") && !LITERAL_DOT_SEGMENT.test(rawPath)) return null;
   if (DOUBLE_ENCODED.test(rawPath)) return "double percent-encoding (%25) in the path";
   if (HOSTILE_ESCAPE.test(rawPath)) return "an encoded backslash or control character in the path";
   for (const segment of rawPath.split("/")) {
