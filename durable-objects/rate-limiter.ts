@@ -1,9 +1,11 @@
 // RateLimiter: the coordinator of one rate-limit key (named by a hash of the key). PoPs count a
 // key locally until it nears its limit and then ask this object, which enforces the limit
-// exactly with a sliding-window log held in memory and written to SQLite in batches, and
-// deletes it all by alarm once the window has emptied.
+// exactly with a sliding-window log held in memory and written to SQLite in batches, lends each
+// PoP a lease (requests it may admit on its own, booked in the log), and deletes it all by alarm
+// once the window has emptied.
 import { DurableObject } from "cloudflare:workers";
-import type { CheckAnswer, CheckRequest, CoordinatorStats } from "../shared/rate-limit/coordinator";
+import type { CheckAnswer, CheckRequest, CoordinatorStats, Lease } from "../shared/rate-limit/coordinator";
+import { leaseGrant, leaseTtlMs } from "../shared/rate-limit/lease";
 import { SlidingLog } from "../shared/rate-limit/sliding-window";
 
 // Schema versions; a migration is never edited, only appended.
@@ -21,7 +23,7 @@ export class RateLimiter extends DurableObject<Cloudflare.Env> {
   private log = new SlidingLog();
   private windowMs = 0;
   private alarmAt: number | null = null;
-  private readonly counters = { checks: 0, admitted: 0, denied: 0, reported: 0 };
+  private readonly counters = { checks: 0, admitted: 0, denied: 0, reported: 0, leases: 0, lent: 0, returned: 0 };
   /** Log entries not yet in SQLite (at -> requests), and the prune cutoff not yet applied there. */
   private readonly unwritten = new Map<number, number>();
   private unwrittenCutoff: number | null = null;
@@ -42,7 +44,11 @@ export class RateLimiter extends DurableObject<Cloudflare.Env> {
     });
   }
 
-  /** Decides one request for this key, after adding what the calling PoP admitted on its own. */
+  /**
+   * Decides one request for this key (unless `admit` is false: a background lease refill), after
+   * adding what the calling PoP admitted on its own and taking back what its old leases left
+   * unused; then lends it a lease when it asked for one and the window has room.
+   */
   async check(req: CheckRequest): Promise<CheckAnswer> {
     const now = Date.now();
     this.counters.checks++;
@@ -51,29 +57,55 @@ export class RateLimiter extends DurableObject<Cloudflare.Env> {
       this.ctx.storage.sql.exec("INSERT INTO meta (k, v) VALUES ('window_ms', ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v", req.windowMs);
     }
     this.prune(now);
+    for (const r of req.returned ?? []) {
+      const back = this.log.release(r.at, r.n);
+      if (back > 0) {
+        this.persist(r.at, -back);
+        this.counters.returned += back;
+      }
+    }
     if (req.reported > 0) {
       // Counted as of now, though they happened earlier in the window: they leave the window
       // late, never early, so the log can only overstate what went through.
       this.log.add(now, req.reported);
-      this.persist(now, req.reported);
+      this.persist(this.log.newest!, req.reported);
       this.counters.reported += req.reported;
     }
-    const decision = this.log.admit(now, req.limit, req.windowMs);
-    if (decision.allowed) {
-      this.persist(now, 1);
-      this.counters.admitted++;
-    } else {
-      this.counters.denied++;
+    let decision = { allowed: true, remaining: Math.max(0, req.limit - this.log.count), retryAfterMs: 0 };
+    if (req.admit !== false) {
+      decision = this.log.admit(now, req.limit, req.windowMs);
+      if (decision.allowed) {
+        // The entry it joined is the newest (a lease may already reach past now).
+        this.persist(this.log.newest!, 1);
+        this.counters.admitted++;
+      } else {
+        this.counters.denied++;
+      }
     }
+    const lease = decision.allowed ? this.lend(now, req) : undefined;
     await this.ensureAlarm();
     // Hot while the window holds at least a threshold's worth: until then every PoP asks here.
     const hotFor = this.log.count >= req.threshold ? this.log.timeUntilBelow(req.threshold, now, req.windowMs) : 0;
     return {
       allowed: decision.allowed,
-      remaining: decision.remaining,
+      remaining: lease ? Math.max(0, decision.remaining - lease.n) : decision.remaining,
       retryAfterMs: decision.retryAfterMs,
       claimUntil: hotFor > 0 ? now + hotFor : 0,
+      ...(lease ? { lease } : {}),
     };
+  }
+
+  // Lent requests are booked at the lease's end: a PoP may spend them at any instant until then,
+  // and booking each at the latest instant it can happen keeps every window's count an upper bound.
+  private lend(now: number, req: CheckRequest): Lease | undefined {
+    const n = leaseGrant(req.want ?? 0, req.limit, this.log.count, req.threshold);
+    if (n < 1) return undefined;
+    const ttlMs = leaseTtlMs(req.windowMs);
+    const at = this.log.reserve(now + ttlMs, n);
+    this.persist(at, n);
+    this.counters.leases++;
+    this.counters.lent += n;
+    return { n, ttlMs, at };
   }
 
   stats(): CoordinatorStats {

@@ -10,10 +10,11 @@
 //      no other call of this object can interleave with.
 // A session found committing by anyone else (a retried PUT, a DELETE, the alarm) once the
 // finishing request is gone is resolved, never simply discarded: a data object that exists
-// holds verified bytes, so the commit is completed; one that does not is rolled back. Nothing
+// holds verified bytes once its size is the upload's, so the commit is completed; otherwise it
+// is rolled back. Nothing
 // that discards an upload can therefore delete bytes a blob link points at.
 import { DurableObject } from "cloudflare:workers";
-import { BlobWriter, ObjectStore, type UploadState } from "../shared/origin";
+import { BlobWriter, ObjectStore, PART_BYTES, type UploadState } from "../shared/origin";
 import { openUploadObject } from "../workers/oci/keys";
 import { RepositoryStore } from "../workers/oci/storage";
 
@@ -145,6 +146,42 @@ export class UploadSession extends DurableObject<Cloudflare.Env> {
   }
 
   /**
+   * A whole finish in one call, for a PUT without a last chunk of an upload smaller than one
+   * part (what skopeo and docker send after one PATCH): its data object already holds every
+   * byte, so this object checks the digest itself (the saved hash state plus the last partial
+   * block), records it (prepare), links the blob and closes (finalize) without the request
+   * coming back between the steps: two round trips fewer. The same steps in the same order as
+   * the three-call finish, so a crash anywhere leaves what that one leaves. "resume": not such an
+   * upload; the caller finishes it the long way.
+   */
+  async finishWhole(repository: string, digest: string): Promise<"committed" | "resume" | "unknown" | "busy" | Resolved | { mismatch: string }> {
+    const session = await this.settled(repository);
+    if (!session) return "unknown";
+    if ("resolved" in session) return session;
+    // An empty upload has no data object yet: the long way writes it.
+    if (session.state.multipartId || session.state.received === 0 || session.state.received >= PART_BYTES) return "resume";
+    return this.ctx.blockConcurrencyWhile(async () => {
+      const current = this.current(repository);
+      if (!current) return "unknown";
+      if (this.leaseLive(current) || current.committing) return "busy";
+      const store = this.store();
+      const writer = await BlobWriter.resume(store, current.state, {}, { noMoreBytes: true }).catch(() => null);
+      if (!writer) return "resume";
+      const actual = writer.digest();
+      if (actual !== digest) {
+        await BlobWriter.discard(store, current.state);
+        await this.forget();
+        return { mismatch: actual };
+      }
+      const now = Date.now();
+      await this.save({ ...current, committing: digest, lastActive: now, lease: { id: crypto.randomUUID(), until: now + FINISH_LEASE_MS, incarnation: this.incarnation } });
+      await this.repositories().commitBlob(repository, digest, current.state.key);
+      await this.forget();
+      return "committed";
+    });
+  }
+
+  /**
    * Cancel (DELETE) or failure: deletes every byte the upload wrote; false if it was unknown.
    * A session in the middle of a finish is resolved instead (see the header); while its
    * finishing request may still be alive, only that request (`leaseId`) may do it.
@@ -191,8 +228,10 @@ export class UploadSession extends DurableObject<Cloudflare.Env> {
   private async resolve(session: Session): Promise<Resolved> {
     const digest = session.committing!;
     const store = this.store();
-    // The data object is written only after the digest was checked: if it exists, it is the blob.
-    if (await store.exists(session.state.key)) {
+    // Before a finish the data object holds at most a prefix of the upload (a small upload keeps
+    // its bytes there between chunks); the digest was checked over all of them before prepare(),
+    // so the object is the blob exactly when it holds every byte.
+    if ((await store.size(session.state.key)) === session.state.received) {
       await this.repositories().commitBlob(session.repository, digest, session.state.key);
       await BlobWriter.dropTail(store, session.state);
       await this.forget();
@@ -230,19 +269,25 @@ export class UploadSession extends DurableObject<Cloudflare.Env> {
     await this.store().write(openUploadObject(state.key), "", { contentType: "text/plain", metadata: { multipart: state.multipartId ?? "" } });
   }
 
+  // The state and its alarm are written together: storage calls made without an await between
+  // them commit as one atomic batch, so this costs one write, not two in a row.
   private async save(session: Session): Promise<void> {
     this.session = session;
-    await this.ctx.storage.put("session", session);
     const idleUntil = session.lastActive + session.ttlMs;
-    // A finish in progress is looked at again as soon as its lease runs out.
-    await this.ctx.storage.setAlarm(session.committing && session.lease ? Math.min(idleUntil, session.lease.until) : idleUntil);
+    await Promise.all([
+      this.ctx.storage.put("session", session),
+      // A finish in progress is looked at again as soon as its lease runs out.
+      this.ctx.storage.setAlarm(session.committing && session.lease ? Math.min(idleUntil, session.lease.until) : idleUntil),
+    ]);
   }
 
   private async forget(): Promise<void> {
     const state = this.session?.state;
     this.session = null;
-    if (state?.multipartId) await this.store().delete(openUploadObject(state.key));
-    await this.ctx.storage.deleteAll();
-    await this.ctx.storage.deleteAlarm();
+    await Promise.all([
+      state?.multipartId ? this.store().delete(openUploadObject(state.key)) : null,
+      this.ctx.storage.deleteAll(),
+      this.ctx.storage.deleteAlarm(),
+    ]);
   }
 }

@@ -2,6 +2,7 @@
 import type { MirrorContext, RefreshOutcome } from "../shared/upstream/types";
 import { mirrorPackument, mirrorTarball } from "../workers/npm/upstream";
 import { mirrorBlob, mirrorManifest } from "../workers/oci/upstream";
+import { mirrorFile, mirrorProject } from "../workers/pypi/upstream";
 
 export type { RefreshOutcome } from "../shared/upstream/types";
 
@@ -11,5 +12,7 @@ export function refreshFromUpstream(ctx: MirrorContext): Promise<RefreshOutcome>
     case "npm-tarball": return mirrorTarball(ctx, ctx.ref.object);
     case "oci-manifest": return mirrorManifest(ctx, ctx.ref.object);
     case "oci-blob": return mirrorBlob(ctx, ctx.ref.object);
+    case "pypi-project": return mirrorProject(ctx);
+    case "pypi-file": return mirrorFile(ctx, ctx.ref.object);
   }
 }

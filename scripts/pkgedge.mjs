@@ -3,13 +3,18 @@
 import { audit } from "./cli/audit.mjs";
 import { CliError, DEFAULT_URL, helpText, parseCommand } from "./cli/common.mjs";
 import { purge } from "./cli/purge.mjs";
+import * as pypi from "./cli/pypi.mjs";
 import { seed } from "./cli/seed.mjs";
 import { stats } from "./cli/stats.mjs";
 import * as token from "./cli/token.mjs";
 import { warm } from "./cli/warm.mjs";
 
-const COMMANDS = { "token create": token.create, "token list": token.ls, "token revoke": token.revoke, purge, warm, audit, stats, seed };
-const GROUPS = { token: ["create", "list", "revoke"] };
+const COMMANDS = {
+  "token create": token.create, "token list": token.ls, "token revoke": token.revoke,
+  "pypi yank": pypi.yank, "pypi unyank": pypi.unyank, "pypi status": pypi.status, "pypi delete": pypi.remove,
+  purge, warm, audit, stats, seed,
+};
+const GROUPS = { token: ["create", "list", "revoke"], pypi: ["yank", "unyank", "status", "delete"] };
 // Global options that take a value: their value is not a command word.
 const VALUED = new Set(["--url", "--token"]);
 
@@ -18,7 +23,7 @@ function mainHelp() {
   return [
     "Usage: pkgedge <command> [options]",
     "",
-    "Administer a running pkgedge (a package CDN and registry for npm and OCI).",
+    "Administer a running pkgedge (a package CDN and registry for npm, OCI and PyPI).",
     "",
     "Commands:",
     ...Object.entries(COMMANDS).map(([name, spec]) => `  ${name.padEnd(width)}  ${spec.summary.split("\n")[0]}`),

@@ -8,6 +8,7 @@ export type ErrorCode =
   | "FORBIDDEN"
   | "NOT_FOUND"
   | "METHOD_NOT_ALLOWED"
+  | "NOT_ACCEPTABLE"
   | "CONFLICT"
   | "TOO_LARGE"
   | "URI_TOO_LONG"
@@ -25,6 +26,8 @@ const STATUS: Record<ErrorCode, number> = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
+  // RFC 9110 section 15.5.7: PEP 691 content negotiation that finds no format the client takes.
+  NOT_ACCEPTABLE: 406,
   CONFLICT: 409,
   TOO_LARGE: 413,
   // RFC 9110 section 15.5.15 and RFC 6585 section 5: what the request filter answers.

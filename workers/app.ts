@@ -15,6 +15,7 @@ import { requestFilter } from "./middleware/request-filter";
 import { auditRefusals } from "./middleware/audit-refusals";
 import { npm } from "./npm";
 import { oci } from "./oci";
+import { pypi } from "./pypi";
 import { CACHE_HEADER } from "./responses";
 
 export const app = new Hono<{ Bindings: Cloudflare.Env }>();
@@ -48,6 +49,7 @@ app.use(rateLimit());
 app.get("/", home);
 app.route("/npm", npm);
 app.route("/v2", oci);
+app.route("/pypi", pypi);
 app.route("/_", admin);
 
 app.notFound((c) => jsonError(new RegistryError("NOT_FOUND", `no route for ${c.req.method} ${c.req.path}`), c));

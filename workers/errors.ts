@@ -3,12 +3,14 @@
 import type { Context } from "hono";
 import { toRegistryError } from "../shared/errors";
 import { formatOciError } from "./oci/errors";
+import { pypiError } from "./pypi/errors";
 
-export type Protocol = "npm" | "oci" | "admin" | "other";
+export type Protocol = "npm" | "oci" | "pypi" | "admin" | "other";
 
 export function protocolOf(path: string): Protocol {
   if (path === "/npm" || path.startsWith("/npm/")) return "npm";
   if (path === "/v2" || path.startsWith("/v2/")) return "oci";
+  if (path === "/pypi" || path.startsWith("/pypi/")) return "pypi";
   if (path.startsWith("/_/")) return "admin";
   return "other";
 }
@@ -27,6 +29,8 @@ export function errorResponse(err: unknown, c: Context): Response {
   switch (c.get("protocol") as Protocol | undefined) {
     case "oci":
       return formatOciError(err, c);
+    case "pypi":
+      return pypiError(err, c);
     default:
       return jsonError(err, c);
   }

@@ -1,4 +1,4 @@
-// GET / (and HEAD): what this server is, its routes and how to point npm and skopeo at it, written
+// GET / (and HEAD): what this server is, its routes and how to point npm, skopeo and pip at it, written
 // with the origin the request came to, so the lines can be copied as they are.
 import type { Context } from "hono";
 import { accepts } from "hono/accepts";
@@ -7,6 +7,7 @@ import { html } from "hono/html";
 const ROUTES = [
   ["/npm/", "npm registry API (npm, pnpm, yarn)"],
   ["/v2/", "OCI Distribution API (docker, podman, skopeo, crane, oras)"],
+  ["/pypi/simple/", "PyPI Simple API (pip, uv); twine uploads to /pypi/legacy/"],
   ["/_/dashboard", "metrics dashboard (admin secret or METRICS_TOKEN)"],
   ["/_/health", "liveness, JSON"],
 ] as const;
@@ -22,6 +23,8 @@ function clientSetup(origin: string) {
     npmrc: `registry=${origin}/npm/\n${npmAuth}`,
     npmrcScoped: `@acme:registry=${origin}/npm/\n${npmAuth}`,
     skopeo: `skopeo copy --dest-creds me:pke_...${tls} oci:./image:latest docker://${url.host}/team/app:latest`,
+    pip: `pip install --index-url ${origin}/pypi/simple/ my-package`,
+    twine: `twine upload --repository-url ${origin}/pypi/legacy/ -u __token__ -p pke_... dist/*`,
   };
 }
 
@@ -30,7 +33,7 @@ export function home(c: Context): Response | Promise<Response> {
   const setup = clientSetup(origin);
   const headers = { "cache-control": "no-store", vary: "accept" };
   if (accepts(c, { header: "Accept", supports: ["text/html", "application/json"], default: "text/html" }) === "application/json") {
-    return c.json({ name: "pkgedge", description: "package CDN and registry for npm and OCI images", origin, routes: Object.fromEntries(ROUTES), setup }, 200, headers);
+    return c.json({ name: "pkgedge", description: "package CDN and registry for npm, OCI images and Python packages", origin, routes: Object.fromEntries(ROUTES), setup }, 200, headers);
   }
   // hono's html tag escapes every interpolated value (the origin is the request's own).
   const page = html`<!doctype html>
@@ -38,7 +41,7 @@ export function home(c: Context): Response | Promise<Response> {
 <head><meta charset="utf-8"><title>pkgedge</title></head>
 <body>
 <h1>pkgedge</h1>
-<p>A package CDN and registry for npm packages and OCI images, served at ${origin}.</p>
+<p>A package CDN and registry for npm packages, OCI images and Python packages, served at ${origin}.</p>
 <h2>Routes</h2>
 <ul>
 ${ROUTES.map(([path, what]) => (path.startsWith("/_/") ? html`<li><a href="${path}"><code>${path}</code></a>: ${what}</li>\n` : html`<li><code>${path}</code>: ${what}</li>\n`))}</ul>
@@ -49,6 +52,9 @@ ${ROUTES.map(([path, what]) => (path.startsWith("/_/") ? html`<li><a href="${pat
 <pre>${setup.npmrcScoped}</pre>
 <h2>skopeo, docker, podman</h2>
 <pre>${setup.skopeo}</pre>
+<h2>pip, twine</h2>
+<pre>${setup.pip}
+${setup.twine}</pre>
 <p>Tokens come from <code>npm run pkgedge -- token create</code> or <code>POST /_/tokens</code>; the README's "Using it" section has the rest.</p>
 </body>
 </html>

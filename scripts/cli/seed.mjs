@@ -1,11 +1,13 @@
-// pkgedge seed: publishes a small demo npm tree and a one-layer OCI image into a running
-// instance, one progress line per object; re-running skips what is already there.
+// pkgedge seed: publishes a small demo npm tree, a one-layer OCI image and a two-project Python
+// package into a running instance, one progress line per object; re-running skips what is
+// already there.
 import { createHash } from "node:crypto";
 import { buffer } from "node:stream/consumers";
 import { gzipSync } from "node:zlib";
 import tar from "tar-stream";
 import { buildPublishDoc, escapeName } from "../lib/bench/npm-publish.mjs";
 import { makeTarball } from "../lib/bench/tarball.mjs";
+import { buildWheel } from "../lib/wheel.mjs";
 import { CliError, request } from "./common.mjs";
 
 const MTIME = new Date("1985-10-26T08:15:00Z");
@@ -25,7 +27,7 @@ export function demoPackages(scope) {
 export const seed = {
   name: "seed",
   usage: "seed [--scope @pkgedge-demo] [--image pkgedge-demo/hello:1.0.0]",
-  summary: "Publish a demo npm tree (4 packages with dependencies) and a one-layer OCI image.\nOne line per object; re-running skips what exists. (No Python package: this server has no PyPI yet.)",
+  summary: "Publish a demo npm tree (4 packages with dependencies), a one-layer OCI image and two Python\nwheels (pkgedge-demo-hello depends on pkgedge-demo-greeting). One line per object; re-running skips what exists.",
   options: {
     scope: { type: "string", value: "<@scope>", help: "npm scope of the demo packages (default @pkgedge-demo)" },
     image: { type: "string", value: "<repo:tag>", help: "OCI repository and tag (default pkgedge-demo/hello:1.0.0)" },
@@ -42,6 +44,7 @@ export const seed = {
     let created = 0;
     for (const p of demoPackages(scope)) created += (await publishNpm(ctx, p, report)) ? 1 : 0;
     created += await pushImage(ctx, repo, tag, report);
+    for (const wheel of demoWheels()) created += (await uploadWheel(ctx, wheel, report)) ? 1 : 0;
     report(`seeded ${ctx.url}: ${created} object(s) new, the rest already there`);
   },
 };
@@ -116,4 +119,43 @@ async function pushImage(ctx, repo, tag, report) {
   await request(ctx, "PUT", `/v2/${repo}/manifests/${tag}`, { auth: "basic", body: manifest, headers: { "content-type": OCI_MANIFEST } });
   report(`${label}  pushed (${manifest.length} B)`);
   return created + 1;
+}
+
+/** Two wheels, dependency first: `pip install pkgedge-demo-hello` then `python -m pkgedge_demo_hello`. */
+export function demoWheels() {
+  return [
+    buildWheel({ name: "pkgedge-demo-greeting", version: "1.0.0", summary: "pkgedge demo: a greeting", requiresPython: ">=3.8",
+      files: { "pkgedge_demo_greeting/__init__.py": 'def greeting(name):\n    return f"hello, {name}, from the pkgedge demo"\n' } }),
+    buildWheel({ name: "pkgedge-demo-hello", version: "1.0.0", summary: "pkgedge demo: says hello", requiresPython: ">=3.8", requiresDist: ["pkgedge-demo-greeting>=1.0"],
+      files: {
+        "pkgedge_demo_hello/__init__.py": "from pkgedge_demo_greeting import greeting\n",
+        "pkgedge_demo_hello/__main__.py": 'from pkgedge_demo_greeting import greeting\nprint(greeting("world"))\n',
+      } }),
+  ];
+}
+
+/** twine's upload form for one wheel (POST /pypi/legacy/); "File already exists" means it is there. */
+async function uploadWheel(ctx, wheel, report) {
+  const [name, version] = [/^Name: (.*)$/m.exec(wheel.metadata)[1], /^Version: (.*)$/m.exec(wheel.metadata)[1]];
+  const label = `pypi ${name} ${version}`;
+  const form = new FormData();
+  const fields = { ":action": "file_upload", protocol_version: "1", metadata_version: "2.1", name, version, filetype: "bdist_wheel", pyversion: "py3",
+    requires_python: /^Requires-Python: (.*)$/m.exec(wheel.metadata)?.[1] ?? "", sha256_digest: createHash("sha256").update(wheel.bytes).digest("hex") };
+  for (const [k, v] of Object.entries(fields)) form.append(k, v);
+  form.append("content", new Blob([wheel.bytes]), wheel.filename);
+  let res;
+  try {
+    res = await fetch(`${ctx.url}/pypi/legacy/`, { method: "POST", body: form, headers: { authorization: `Basic ${Buffer.from(`__token__:${ctx.secret()}`).toString("base64")}` } });
+  } catch (err) {
+    throw new CliError(`cannot reach ${ctx.url}: ${err?.cause?.code ?? err.message}`);
+  }
+  const text = await res.text();
+  if (res.status === 400 && /File already exists/.test(text)) {
+    report(`${label}  exists`);
+    return false;
+  }
+  if (res.status === 403) throw new CliError(`the token was refused: ${text.trim().split("\n").pop()} (403)`);
+  if (!res.ok) throw new CliError(`POST /pypi/legacy/: ${res.status} ${text.trim().split("\n").pop()}`);
+  report(`${label}  uploaded (${wheel.bytes.length} B)`);
+  return true;
 }

@@ -34,3 +34,14 @@ export function startWrangler(options?: {
   log?: boolean;
 }): Promise<Wrangler>;
 export function startDevServer(options?: { vars?: Record<string, string>; timeoutMs?: number; log?: boolean; cwd?: string; persistTo?: string | null; persistDir?: string; port?: number }): Promise<DevServer>;
+export interface Server {
+  child: ChildProcess;
+  pid: number;
+  output(): string;
+  exited: Promise<number | null>;
+  stop(): Promise<void>;
+}
+export function startServer(options: {
+  name: string; command: string; args: string[]; cwd: string; env: Record<string, string>; healthUrl: string;
+  timeoutMs?: number; interactive?: boolean; log?: boolean; fails?: (output: string) => string | null; graceMs?: number;
+}): Promise<Server>;

@@ -1,5 +1,5 @@
 // Token secrets: generation, hashing and verification with a bounded in-isolate cache.
-import { sha256Hex } from "../digest";
+import { sha256Hex, toHex } from "../digest";
 import { TokenStore, type TokenRecord } from "../origin";
 import { RecentSet } from "../tiers/isolate-state";
 
@@ -28,6 +28,41 @@ export async function secretsEqual(a: string, b: string): Promise<boolean> {
   return crypto.subtle.timingSafeEqual(ha!, hb!);
 }
 
+/**
+ * The SHA-256 of a presented secret, computed once per request: it is both what the admin
+ * secret is compared against and (as hex) the key a token is looked up by.
+ */
+export class PresentedSecret {
+  private constructor(readonly secret: string, readonly digest: ArrayBuffer) {}
+
+  static async of(secret: string): Promise<PresentedSecret> {
+    return new PresentedSecret(secret, await crypto.subtle.digest("SHA-256", new TextEncoder().encode(secret)));
+  }
+
+  /** Constant-time comparison with a configured secret, whose digest is kept per isolate. */
+  async equals(configured: string): Promise<boolean> {
+    return crypto.subtle.timingSafeEqual(this.digest, await configuredDigest(configured));
+  }
+
+  get hex(): string {
+    return toHex(this.digest);
+  }
+}
+
+// The admin and metrics secrets do not change while an isolate lives (a new secret is a new
+// deployment), so each is hashed once; at most a few are ever configured.
+const configured = new Map<string, Promise<ArrayBuffer>>();
+
+function configuredDigest(secret: string): Promise<ArrayBuffer> {
+  let digest = configured.get(secret);
+  if (!digest) {
+    if (configured.size >= 8) configured.clear();
+    digest = crypto.subtle.digest("SHA-256", new TextEncoder().encode(secret));
+    configured.set(secret, digest);
+  }
+  return digest;
+}
+
 // Per isolate, bounded at 10,000 entries each (oldest forgotten first) and in time: a revoked
 // token keeps working here for at most TOKEN_CACHE_SECONDS, plus KV's own edge cache (cacheTtl)
 // and propagation; see README. Verified secrets are keyed by their hash; grants name the token
@@ -51,10 +86,14 @@ async function lookupLive(cache: RecentSet<TokenRecord>, key: string, cacheSecon
   return record;
 }
 
-/** Finds the live record for a secret, or null for unknown, revoked or expired tokens. */
-export async function verifyToken(store: TokenStore, secret: string, cacheSeconds: number): Promise<TokenRecord | null> {
-  if (!looksLikeToken(secret)) return null;
-  const hash = await sha256Hex(secret);
+/**
+ * Finds the live record for a secret, or null for unknown, revoked or expired tokens. Takes the
+ * request's PresentedSecret when the caller has one, so the secret is hashed only once.
+ */
+export async function verifyToken(store: TokenStore, secret: string | PresentedSecret, cacheSeconds: number): Promise<TokenRecord | null> {
+  const plain = typeof secret === "string" ? secret : secret.secret;
+  if (!looksLikeToken(plain)) return null;
+  const hash = typeof secret === "string" ? await sha256Hex(secret) : secret.hex;
   return lookupLive(verified, hash, cacheSeconds, (ttl) => store.findByHash(hash, ttl));
 }
 

@@ -22,6 +22,8 @@ export interface Config {
   ociTokenTtlSeconds: number;
   ociUploadTtlSeconds: number;
   ociMaxManifestBytes: number;
+  /** PyPI: largest file one upload may carry (workers/pypi/upload.ts). */
+  pypiMaxUploadBytes: number;
   /** Request filter (workers/middleware/request-filter.ts): longest URL, header block. */
   maxUrlLength: number;
   maxHeaderBytes: number;
@@ -60,6 +62,7 @@ export function loadConfig(env: Cloudflare.Env | Vars): Config {
     ociTokenTtlSeconds: Math.max(1, duration(vars, "OCI_TOKEN_TTL_SECONDS", "s")),
     ociUploadTtlSeconds: Math.max(1, duration(vars, "OCI_UPLOAD_TTL_SECONDS", "s")),
     ociMaxManifestBytes: number(vars, "OCI_MAX_MANIFEST_BYTES", { integer: true }),
+    pypiMaxUploadBytes: number(vars, "PYPI_MAX_UPLOAD_BYTES", { integer: true }),
     maxUrlLength: number(vars, "MAX_URL_LENGTH", { integer: true }),
     maxHeaderBytes: number(vars, "MAX_HEADER_BYTES", { integer: true }),
     maxRequestBodyBytes: number(vars, "MAX_REQUEST_BODY_BYTES", { integer: true }),

@@ -98,6 +98,16 @@ export class ObjectStore {
     }, { highWaterMark: 0 });
   }
 
+  /**
+   * Bytes of one range of an object (`suffix`: its last bytes), clipped to its end; null when the
+   * object is missing. For small reads into a large object (a wheel's zip directory).
+   */
+  async readRange(key: string, range: { offset: number; length: number } | { suffix: number }): Promise<Uint8Array | null> {
+    const obj = await this.bucket.get(key, { range });
+    if (!obj) return null;
+    return new Uint8Array(await obj.arrayBuffer());
+  }
+
   /** Like read, but answers "unchanged" without a body when the stored etag still matches. */
   async readIfChanged(key: string, etag: string): Promise<OriginObject | "unchanged" | null> {
     // R2 conditionals take the bare ETag; OriginObject carries the quoted HTTP form.
@@ -190,6 +200,18 @@ export class ObjectStore {
 
   async exists(key: string): Promise<boolean> {
     return (await this.bucket.head(key)) !== null;
+  }
+
+  /** The object's size in bytes, or null when it does not exist. */
+  async size(key: string): Promise<number | null> {
+    return (await this.bucket.head(key))?.size ?? null;
+  }
+
+  /** The last `n` bytes of an object (fewer if it is shorter) and its size, or null when absent. */
+  async readLast(key: string, n: number): Promise<{ bytes: Uint8Array; size: number } | null> {
+    const obj = await this.bucket.get(key, { range: { suffix: n } });
+    if (!obj) return null;
+    return { bytes: new Uint8Array(await obj.arrayBuffer()), size: obj.size };
   }
 
   /**

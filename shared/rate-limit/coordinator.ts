@@ -9,6 +9,24 @@ export interface CheckRequest {
   threshold: number;
   /** Requests the calling PoP admitted on its own that the coordinator has not counted yet. */
   reported: number;
+  /** False for a lease refill sent in the background: no request waits on this call. */
+  admit?: boolean;
+  /** Requests the PoP would like to admit on its own for the next lease (0 or absent: none). */
+  want?: number;
+  /** Leases the PoP holds no longer, with what they left unused, to take back. */
+  returned?: LeaseReturn[];
+}
+
+/** A lease: `n` requests the PoP may admit on its own for `ttlMs`, booked in the log at `at`. */
+export interface Lease {
+  n: number;
+  ttlMs: number;
+  at: number;
+}
+
+export interface LeaseReturn {
+  at: number;
+  n: number;
 }
 
 export interface CheckAnswer {
@@ -17,6 +35,8 @@ export interface CheckAnswer {
   retryAfterMs: number;
   /** PoPs consult the coordinator for this key until then (epoch ms). */
   claimUntil: number;
+  /** Present when the coordinator lent the PoP part of what is left of the window. */
+  lease?: Lease;
 }
 
 export interface CoordinatorStats {
@@ -26,6 +46,10 @@ export interface CoordinatorStats {
   denied: number;
   /** Requests PoPs admitted locally and reported afterwards. */
   reported: number;
+  /** Leases granted, requests lent in them, and lent requests taken back unused. */
+  leases: number;
+  lent: number;
+  returned: number;
   /** Admitted requests inside the current window. */
   inWindow: number;
   alarmAt: number | null;

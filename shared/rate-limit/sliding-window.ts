@@ -63,6 +63,37 @@ export class SlidingLog {
     this.total += n;
   }
 
+  /**
+   * Books `n` requests a PoP may admit on its own until `at` (a lease), as if all of them were
+   * admitted at `at`: they leave the window when a request made at the lease's end would, never
+   * earlier. Returns the time of the entry that holds them (a later one when the log already
+   * reaches past `at`), which release() needs.
+   */
+  reserve(at: number, n: number): number {
+    this.add(at, n);
+    return this.entries[this.entries.length - 1]!.at;
+  }
+
+  /** Takes back `n` booked requests a lease did not use, from the entry reserve() named. */
+  release(at: number, n: number): number {
+    let lo = this.head;
+    let hi = this.entries.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const e = this.entries[mid]!;
+      if (e.at === at) {
+        const back = Math.min(n, e.n);
+        e.n -= back;
+        this.total -= back;
+        return back;
+      }
+      if (e.at < at) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    // Already out of the window: nothing left to take back.
+    return 0;
+  }
+
   /** Admits one request if the window has room (the caller pruned first). */
   admit(now: number, limit: number, windowMs: number): Decision {
     if (this.total + 1 <= limit) {

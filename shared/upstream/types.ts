@@ -8,7 +8,9 @@ export type UpstreamObject =
   | { type: "npm-packument" }
   | { type: "npm-tarball"; version: string; file: string }
   | { type: "oci-manifest"; reference: string }
-  | { type: "oci-blob"; digest: string };
+  | { type: "oci-blob"; digest: string }
+  | { type: "pypi-project" }
+  | { type: "pypi-file"; filename: string; metadata: boolean };
 
 export interface UpstreamRef {
   protocol: UpstreamProtocol;

@@ -9,7 +9,7 @@ import { cleanEnv, projectRoot } from "../../scripts/lib/dev-server.mjs";
 import { ABBREVIATED_ACCEPT, describeRun, get, run, startRegistry, type Registry, type RunResult } from "./helpers";
 
 const CLI = join(projectRoot, "scripts", "pkgedge.mjs");
-const COMMANDS = ["token create", "token list", "token revoke", "purge", "warm", "audit", "stats", "seed"];
+const COMMANDS = ["token create", "token list", "token revoke", "pypi yank", "pypi unyank", "pypi status", "pypi delete", "purge", "warm", "audit", "stats", "seed"];
 const DEMO = ["@pkgedge-demo/colors", "@pkgedge-demo/format", "@pkgedge-demo/logger", "@pkgedge-demo/app"];
 
 let registry: Registry;
@@ -106,6 +106,14 @@ describe("seed, warm, purge, audit, stats", () => {
     for (const name of DEMO) expect(first.stdout).toContain(`npm ${name}@1.0.0  published`);
     expect(first.stdout).toMatch(/oci pkgedge-demo\/hello layer sha256:\S+ {2}pushed/);
     expect(first.stdout).toMatch(/oci pkgedge-demo\/hello:1.0.0 manifest sha256:\S+ {2}pushed/);
+    for (const project of ["pkgedge-demo-greeting", "pkgedge-demo-hello"]) {
+      expect(first.stdout).toMatch(new RegExp(`pypi ${project} 1\\.0\\.0  uploaded`));
+      const page = await get(`${registry.url}/pypi/simple/${project}/`, { accept: "application/vnd.pypi.simple.v1+json" });
+      const files = ((await page.json()) as { files: Array<{ url: string; "core-metadata": unknown }> }).files;
+      expect(files).toHaveLength(1);
+      expect(files[0]!["core-metadata"]).not.toBe(false);
+      expect((await fetch(`${registry.url}${files[0]!.url}`)).status).toBe(200);
+    }
 
     for (const name of DEMO) {
       const res = await get(`${registry.npmUrl}${name.replace("/", "%2f")}`, { accept: ABBREVIATED_ACCEPT });
@@ -125,7 +133,7 @@ describe("seed, warm, purge, audit, stats", () => {
     expect((await fetch(`${registry.url}/v2/pkgedge-demo/hello/blobs/${layers[0]!.digest}`, { headers: { authorization: auth } })).status).toBe(200);
 
     const again = ok(await cli(["seed"]), "seed again");
-    expect(again.stdout).not.toMatch(/published|pushed/);
+    expect(again.stdout).not.toMatch(/published|pushed|uploaded/);
     expect(again.stdout).toContain("seeded");
     expect(again.stdout).toContain("0 object(s) new");
   });

@@ -36,23 +36,26 @@ describe("GET /", () => {
       name: "pkgedge",
       description: expect.any(String),
       origin: "https://registry.example.test",
-      routes: { "/npm/": expect.any(String), "/v2/": expect.any(String), "/_/dashboard": expect.any(String), "/_/health": expect.any(String) },
+      routes: { "/npm/": expect.any(String), "/v2/": expect.any(String), "/pypi/simple/": expect.any(String), "/_/dashboard": expect.any(String), "/_/health": expect.any(String) },
       setup: {
         npmrc: "registry=https://registry.example.test/npm/\n//registry.example.test/npm/:_authToken=${PKGEDGE_TOKEN}",
         npmrcScoped: "@acme:registry=https://registry.example.test/npm/\n//registry.example.test/npm/:_authToken=${PKGEDGE_TOKEN}",
         // TLS is on for an https origin: no --dest-tls-verify=false.
         skopeo: "skopeo copy --dest-creds me:pke_... oci:./image:latest docker://registry.example.test/team/app:latest",
+        pip: "pip install --index-url https://registry.example.test/pypi/simple/ my-package",
+        twine: "twine upload --repository-url https://registry.example.test/pypi/legacy/ -u __token__ -p pke_... dist/*",
       },
     });
   });
 });
 
-describe("paths no route serves", () => {
-  it("/pypi/ is an unknown path until PyPI is built: 404 for GET, 405 for an upload POST", async () => {
+describe("/pypi/", () => {
+  it("is the PyPI protocol: the Simple API answers GET, and an upload without a token gets twine's 403 in plain text", async () => {
     const get = await worker("/pypi/simple/");
-    expect([get.status, await get.json()]).toEqual([404, { error: "no route for GET /pypi/simple/" }]);
+    expect(get.status).toBe(200);
+    expect(await get.text()).toContain('<meta name="pypi:repository-version"');
     const post = await worker("/pypi/legacy/", { method: "POST", body: "x" });
-    expect([post.status, post.headers.get("allow")]).toEqual([405, "GET, HEAD"]);
+    expect([post.status, post.headers.get("content-type")]).toEqual([403, "text/plain; charset=utf-8"]);
     await post.body?.cancel();
   });
 });

@@ -77,13 +77,14 @@ export const DASHBOARD_SCRIPT = `
   function samples(m, name) { return (m[name] && m[name].samples) || []; }
   function add(map, key, by) { map[key] = (map[key] || 0) + by; }
   function digest(m) {
-    var d = { requests: {}, tiers: {}, tiered: {}, hits: {}, origin: {}, coalesced: {}, stale: {}, negative: {}, limited: {}, prefetch: {}, status: {}, upstream: {}, buckets: {}, count: 0 };
+    var d = { requests: {}, protocols: {}, tiers: {}, tiered: {}, hits: {}, origin: {}, coalesced: {}, stale: {}, negative: {}, limited: {}, prefetch: {}, status: {}, upstream: {}, buckets: {}, count: 0 };
     samples(m, "pkgedge_requests_total").forEach(function (s) {
       var l = s.labels;
       add(d.status, String(l.status).charAt(0) + "xx", s.value);
       // The dashboard's own polling (and every other /_/ call) is left out of the traffic charts.
       if (l.protocol === "admin") return;
       add(d.requests, l.region, s.value);
+      add(d.protocols, l.protocol, s.value);
       add(d.tiers, l.tier, s.value);
       if (l.tier === "uncached") return;
       add(d.tiered, l.region, s.value);
@@ -258,6 +259,8 @@ export const DASHBOARD_SCRIPT = `
     tile("lag", "Invalidation lag p95", UNITS.ms(lagP95 || null), "worst region");
 
     timeChart("rate-region", "Requests per second by region", "req/s", regions.map(function (r) { return { name: r, values: rate("requests", r) }; }));
+    timeChart("rate-protocol", "Requests per second by protocol", "req/s", keysOf("protocols").map(function (p) { return { name: p, values: rate("protocols", p) }; }),
+      { note: "npm (/npm/), oci (/v2/), pypi (/pypi/), other (/ and unknown paths); /_/ left out" });
     timeChart("rate-tier", "Requests per second by answering tier", "req/s", keysOf("tiers").map(function (t) { return { name: t, values: rate("tiers", t) }; }),
       { note: "uncached: writes, search and refusals, which never go through the tiers" });
     timeChart("hit-region", "Hit ratio by region", "%", keysOf("tiered").map(function (r) { return { name: r, values: ratio("hits", "tiered", r, 100) }; }),

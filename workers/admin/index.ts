@@ -8,6 +8,7 @@ import { L1_UNAVAILABLE_HINT, l1Status } from "../../shared/tiers/l1-probe";
 import { jsonError } from "../errors";
 import { credentialsFrom } from "../middleware/authenticate";
 import { bodyLimit } from "../middleware/body-limit";
+import { pypiAdmin } from "../pypi/admin";
 import { audit } from "./audit";
 import { serveDashboard } from "./dashboard";
 import { renderMetrics, topKeys } from "./metrics";
@@ -72,6 +73,8 @@ admin.route("/tokens", tokens);
 admin.route("/audit", audit);
 admin.route("/purge", purge);
 admin.route("/warm", warm);
+// PyPI yank, status and deletes: each route checks the caller against the project itself.
+admin.route("/pypi", pypiAdmin);
 
 admin.all("*", () => {
   throw new RegistryError("NOT_FOUND", "no such admin endpoint");

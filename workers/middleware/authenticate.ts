@@ -2,7 +2,7 @@
 // password, as twine and docker send it). It never rejects: routes decide with requireAccess().
 import type { MiddlewareHandler } from "hono";
 import { looksLikeGrant, verifyGrant } from "../../shared/auth/grants";
-import { secretsEqual, verifyToken, verifyTokenId } from "../../shared/auth/tokens";
+import { PresentedSecret, verifyToken, verifyTokenId } from "../../shared/auth/tokens";
 import { TokenStore } from "../../shared/origin";
 
 /**
@@ -35,7 +35,10 @@ export function authenticate(): MiddlewareHandler<{ Bindings: Cloudflare.Env }> 
     if (secret === false) c.set("badCredentials", true);
     if (secret) {
       const admin = c.env.PKGEDGE_ADMIN_TOKEN;
-      if (admin && (await secretsEqual(secret, admin))) {
+      // One SHA-256 per request: compared with the admin secret's (hashed once per isolate), and
+      // the key a token is looked up by.
+      const presented = await PresentedSecret.of(secret);
+      if (admin && (await presented.equals(admin))) {
         c.set("principal", { kind: "admin" });
       } else if (looksLikeGrant(secret)) {
         // Grants are the OCI token flow's credential: npm and the admin API take pkgedge tokens
@@ -46,7 +49,7 @@ export function authenticate(): MiddlewareHandler<{ Bindings: Cloudflare.Env }> 
         if (grant && live) c.set("principal", { kind: "grant", grant });
         else c.set("badCredentials", true);
       } else {
-        const record = await verifyToken(new TokenStore(c.env.TOKENS), secret, c.get("config").tokenCacheSeconds);
+        const record = await verifyToken(new TokenStore(c.env.TOKENS), presented, c.get("config").tokenCacheSeconds);
         if (record) c.set("principal", { kind: "token", token: record });
         else c.set("badCredentials", true);
       }

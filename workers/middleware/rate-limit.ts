@@ -46,6 +46,7 @@ export function rateLimit(): MiddlewareHandler<{ Bindings: Cloudflare.Env }> {
       region: c.get("region"),
       claimFraction: config.rateLimit.claimFraction,
       failClosed: cls !== "read",
+      background: (work) => c.executionCtx.waitUntil(work),
       coordinatorFor: async (key) => namespace.get(namespace.idFromName(await coordinatorName(key))),
     });
     if (!verdict.allowed) {

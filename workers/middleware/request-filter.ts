@@ -5,6 +5,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { Config } from "../../shared/config";
 import { RegistryError } from "../../shared/errors";
+import { rawPathOf } from "../../shared/http/url";
 import type { Protocol } from "../errors";
 
 // Methods each protocol's clients send. OCI needs PATCH for chunked uploads (end-5); npm POSTs
@@ -12,6 +13,8 @@ import type { Protocol } from "../errors";
 const METHODS: Record<Protocol, readonly string[]> = {
   npm: ["GET", "HEAD", "PUT", "DELETE", "POST"],
   oci: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+  // pip reads; twine POSTs its upload form.
+  pypi: ["GET", "HEAD", "POST"],
   admin: ["GET", "HEAD", "POST", "DELETE"],
   other: ["GET", "HEAD"],
 };
@@ -25,6 +28,7 @@ const NPM_SCOPED_SEGMENT = /^@(?:(?!%2f).)+%2f(?:(?!%2f).)+$/i;
 const DOUBLE_ENCODED = /%25/i;
 // Backslash (`%5c`) is a separator on some back ends; C0 controls, DEL and NUL end strings early.
 const HOSTILE_ESCAPE = /%(?:5c|[01][0-9a-f]|7f)/i;
+const LITERAL_DOT_SEGMENT = /(?:^|\/)\.\.?(?:\/|$)/;
 
 /** Sum of the header block as it travels: `name: value\r\n` per field. */
 export function headerBytes(headers: Headers): number {
@@ -39,6 +43,10 @@ export function headerBytes(headers: Headers): number {
  * what reaches us are their escaped and double-escaped forms.
  */
 export function pathProblem(protocol: Protocol, rawPath: string): string | null {
+  // Fast path: every refusal below needs an escape or a dot segment. Without a `%`, the parser
+  // has already turned `\` into `/` and escaped controls; it also resolves literal dot segments,
+  // which are still checked here (cheaply) for callers that hand over a path it never parsed.
+  if (!rawPath.includes("%") && !LITERAL_DOT_SEGMENT.test(rawPath)) return null;
   if (DOUBLE_ENCODED.test(rawPath)) return "double percent-encoding (%25) in the path";
   if (HOSTILE_ESCAPE.test(rawPath)) return "an encoded backslash or control character in the path";
   for (const segment of rawPath.split("/")) {
@@ -85,7 +93,7 @@ export function checkRequest(c: Context, protocol: Protocol, config: Config): vo
     // RFC 9110 section 15.5.6: a 405 names the methods the target does support.
     throw reject("METHOD_NOT_ALLOWED", `method ${method} is not allowed here`, protocol, { allow: allowed.join(", ") });
   }
-  const rawPath = new URL(request.url).pathname;
+  const rawPath = rawPathOf(request.url);
   const problem = pathProblem(protocol, rawPath);
   if (problem) throw reject("BAD_REQUEST", `refused: ${problem}`, protocol);
 

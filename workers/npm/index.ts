@@ -3,6 +3,7 @@ import { Hono, type Context } from "hono";
 import { RegistryError, badRequest, notFound } from "../../shared/errors";
 import { readJsonLimited } from "../../shared/http/body";
 import { acceptedEncodings } from "../../shared/http/encoding";
+import { originOf } from "../../shared/http/url";
 import { log } from "../../shared/log";
 import { isAdmin, principalName } from "../../shared/auth/permissions";
 import { ObjectStore } from "../../shared/origin";
@@ -12,7 +13,7 @@ import { bodyLimit } from "../middleware/body-limit";
 import { cacheControl, cacheStateHeader, servedResponse } from "../responses";
 import { npmError } from "./errors";
 import { describeAge } from "../../shared/upstream/policy";
-import { assertMayPublishName } from "./upstream-guard";
+import { assertMayPublishName } from "../upstream-guard";
 import { cooldownFor, forgetLiveVersions, isLiveVersion, rememberLiveVersions } from "./live-versions";
 import { packumentObject, tarballObject } from "./keys";
 import { packumentChange, packumentRendering, packumentRequest, tarballRemoval, tarballRequest, upstreamTarballRequest } from "./objects";
@@ -55,7 +56,7 @@ function authorizedName(c: Context, scope: "read" | "publish"): string {
 
 async function servePackument(c: Context, name: string): Promise<Response> {
   const form = wantsAbbreviated(c.req.header("accept")) ? "abbreviated" : "full";
-  const origin = new URL(c.req.url).origin;
+  const origin = originOf(c.req.url);
   if (c.req.query("write") === "true") {
     // npm reads with ?write=true before a read-modify-write (deprecate, unpublish): it must see
     // the origin's current revision, not a cached one, or its PUT would conflict.
@@ -95,14 +96,16 @@ async function serveTarball(c: Context, name: string, file: string): Promise<Res
 
 /**
  * After any write: the change travels to every shield and every rendering at L1, and the search
- * index learns the package's new state (a failure there is logged; the write stands).
+ * index learns the package's new state after the response (search is not read-your-writes; a
+ * failure there is logged; the write stands). The index reads the packument again rather than
+ * taking this write's: a concurrent write may have committed after it.
  */
 async function invalidatePackument(c: Context, name: string, versions: { removedVersions?: string[]; addedVersions?: string[] } = {}): Promise<void> {
   forgetLiveVersions(name);
-  const reindexed = store(c).readJson<Packument>(packumentObject(name))
+  c.executionCtx.waitUntil(store(c).readJson<Packument>(packumentObject(name))
     .then((stored) => reindex(c.env, stored?.doc ?? null, name))
-    .catch((err) => log.error("search index not updated", { name, error: err instanceof Error ? err.message : "unknown" }));
-  await Promise.all([c.get("tiers").invalidate(packumentChange(name, versions)), reindexed]);
+    .catch((err) => log.error("search index not updated", { name, error: err instanceof Error ? err.message : "unknown" })));
+  await c.get("tiers").invalidate(packumentChange(name, versions));
 }
 
 async function readPackument(c: Context, name: string): Promise<Packument> {
@@ -209,7 +212,7 @@ const putPackument = async (c: Context) => {
   // npm star PUTs the packument with only its `users` changed.
   if (!hasTarballs && "users" in body && body.versions === undefined) throw badRequest("pkgedge does not keep stars (npm star); nothing was changed");
   if (hasTarballs) {
-    await assertMayPublishName(c, name);
+    await assertMayPublishName(c, "npm", name, packumentRequest(name));
     const doc = await publish(store(c), name, body, publisherOf(c));
     recordAudit(c, { action: "npm.publish", target: name, detail: { versions: Object.keys(body.versions ?? {}), rev: doc._rev } });
     await invalidatePackument(c, name, { addedVersions: Object.keys(body.versions ?? {}) });

@@ -35,6 +35,10 @@ const warmedTarballs = new RecentSet<true>(8192, 10 * 60_000);
  * region expanded the same document to the same depth moments ago.
  */
 export function prefetchDependencies(c: Context, name: string, served: Served & { found: true }): void {
+  // An L1 hit is at most L1_METADATA_TTL old (a hot-tier copy is one of it), and the miss that
+  // filled L1 started a run in this region then: the hot path skips even the check (a key, an
+  // ETag rewrite, a lookup).
+  if (served.state === "L1-HIT" || served.state === "HOT-HIT") return;
   const settings = c.get("config").tiers;
   if (!settings.prefetch || settings.prefetchDepth < 1 || settings.prefetchFanout < 1) return;
   const tiers = c.get("tiers");

@@ -135,7 +135,9 @@ export async function publish(store: ObjectStore, name: string, body: PublishBod
   }
 
   const created: typeof prepared = [];
-  try {
+  // The tarballs are written while the packument is read: only its write, the commit point,
+  // must wait for them (inside the compare-and-swap below), which saves a round trip to R2.
+  const tarballsStored = (async () => {
     for (const p of prepared) {
       const key = tarballObject(name, tarballFile(name, p.version));
       if (await store.createIfAbsent(key, p.bytes, "application/octet-stream", p.sha512)) {
@@ -150,7 +152,12 @@ export async function publish(store: ObjectStore, name: string, body: PublishBod
       }
     }
     await crashPoint("npm-tarballs-written");
-    const result = await store.updateJson<Packument>(packumentObject(name), (current) => {
+  })();
+  // Settled in the catch below if the packument read fails first.
+  tarballsStored.catch(() => {});
+  try {
+    const result = await store.updateJson<Packument>(packumentObject(name), async (current) => {
+      await tarballsStored;
       const now = new Date().toISOString();
       const doc: Packument = current ?? {
         _id: name, name, _rev: "", "dist-tags": {}, versions: {}, time: { created: now, modified: now },
@@ -184,6 +191,7 @@ export async function publish(store: ObjectStore, name: string, body: PublishBod
     });
     return result!.doc;
   } catch (err) {
+    await tarballsStored.catch(() => {});
     await removeCreated(store, name, created);
     throw err;
   }

@@ -6,12 +6,12 @@
 // as `upstream.removed`. A tarball is fetched once, verified against the integrity in that
 // packument while it streams into the origin, and kept for good.
 import semver from "semver";
-import { crashPoint } from "../../shared/crash-point";
 import { AuditStore } from "../../shared/origin/audit-store";
 import { log } from "../../shared/log";
 import { invalidateEverywhere } from "../../shared/tiers/invalidation";
 import { UpstreamFailure, upstreamFetch } from "../../shared/upstream/http";
 import { releaseCutoff } from "../../shared/upstream/policy";
+import { replaceMirroredDocument } from "../../shared/upstream/replace-copy";
 import type { MirrorContext, RefreshOutcome } from "../../shared/upstream/types";
 import { storeVerifiedCopy } from "../../shared/upstream/verified-copy";
 import { fromBase64, fromHex, type DigestAlgorithm } from "../../shared/upstream/verified-stream";
@@ -74,16 +74,11 @@ export async function mirrorPackument(ctx: MirrorContext): Promise<RefreshOutcom
     return { kind: "missing" };
   }
   const removed = previous ? Object.keys(previous.versions).filter((v) => !Object.hasOwn(doc.versions, v)) : [];
-  const body = JSON.stringify(doc);
-  const changed = !previous || JSON.stringify(previous) !== body;
-  // The takedown runs before the new copy is written: a crash in between leaves the old copy,
-  // whose next revalidation finds the same removal and runs it again (at least once, never lost).
-  if (removed.length > 0) {
-    await takeDown(ctx, previous!, removed, false);
-    await crashPoint("upstream-takedown-applied");
-  }
-  if (changed) await ctx.store.write(copyKey, body, { contentType: "application/json" });
-  if (removed.length === 0 && previous && changed) await invalidateEverywhere(ctx.env, ctx.config, { keys: [packumentCacheKey(name)] }, "upstream");
+  const changed = await replaceMirroredDocument(ctx, copyKey, previous, doc, {
+    removed: removed.length,
+    takeDown: () => takeDown(ctx, previous!, removed, false),
+    change: () => ({ keys: [packumentCacheKey(name)] }),
+  });
   if (changed) {
     // Cached upstream packages are searchable too; a failure there never fails the mirror.
     ctx.env.SEARCH && await reindex(ctx.env, doc, name).catch((err) => log.warn("search index not updated", { name, error: err instanceof Error ? err.message : "unknown" }));

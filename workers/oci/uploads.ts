@@ -192,6 +192,23 @@ export async function finishUpload(c: Context): Promise<Response> {
   const id = uploadId(c);
   const digest = parseDigest(c.req.query("digest"));
   const stub = session(c, id);
+  // A PUT with no last chunk (what skopeo and docker send) needs none of the saved bytes back,
+  // and for an upload smaller than one part the session finishes it in one call.
+  const noMoreBytes = c.req.raw.body === null || c.req.header("content-length") === "0";
+  if (noMoreBytes) {
+    const whole = await stub.finishWhole(name, digest.digest);
+    if (whole === "unknown") throw unknownUpload(id);
+    if (whole === "busy") throw busy();
+    if (whole === "committed") {
+      await c.get("tiers").forgetNotFound([blobCacheKey(name, digest.digest)]);
+      return created(c, name, digest.digest);
+    }
+    if (whole !== "resume") {
+      if ("mismatch" in whole) throw digestInvalid(whole.mismatch, digest);
+      if (whole.resolved === "committed" && whole.digest === digest.digest) return created(c, name, digest.digest);
+      throw unknownUpload(id);
+    }
+  }
   const taken = await stub.begin(name);
   if (taken === "unknown") throw unknownUpload(id);
   if (taken === "busy") throw busy();
@@ -204,7 +221,7 @@ export async function finishUpload(c: Context): Promise<Response> {
   let state: UploadState;
   let writer: BlobWriter;
   try {
-    writer = await BlobWriter.resume(objectStore(c), leased, { multipartStarted: (multipartId) => recordMultipart(stub, leaseId, id, multipartId) });
+    writer = await BlobWriter.resume(objectStore(c), leased, { multipartStarted: (multipartId) => recordMultipart(stub, leaseId, id, multipartId) }, { noMoreBytes });
     state = await writer.append(c.req.raw.body, { persist: false });
   } catch (err) {
     await stub.discard(name, leaseId).catch(() => {});

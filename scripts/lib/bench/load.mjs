@@ -91,6 +91,8 @@ export async function runLoad({
     concurrency,
     durationMs: round(measuredMs, 0),
     requests: ok,
+    /** Every request sent, warm-up included (what a CPU reading over the whole call covers). */
+    sent,
     rps: round((ok / measuredMs) * 1000, 1),
     mbPerSec: round(bytes / 1024 / 1024 / (measuredMs / 1000), 1),
     avgBytes: ok ? Math.round(bytes / ok) : 0,

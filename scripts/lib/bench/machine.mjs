@@ -36,6 +36,32 @@ function ownJiffies() {
   return sum;
 }
 
+/**
+ * CPU milliseconds used so far by the live processes of one process group (a server started
+ * detached, e.g. wrangler dev and its workerd), or null off Linux. CPU per request from two
+ * readings holds up on a machine shared with other work far better than requests per second.
+ */
+export function groupCpuMs(pgid) {
+  let jiffies = 0;
+  try {
+    for (const name of readdirSync("/proc")) {
+      if (!/^\d+$/.test(name)) continue;
+      try {
+        const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+        // After the command name: pgrp is the 3rd field, utime and stime the 12th and 13th.
+        const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        if (Number(f[2]) === pgid) jiffies += Number(f[11]) + Number(f[12]);
+      } catch {
+        // exited meanwhile
+      }
+    }
+  } catch {
+    return null;
+  }
+  // USER_HZ is 100 on every Linux this runs on.
+  return jiffies * 10;
+}
+
 /** Machine-wide CPU jiffies { busy, total } and this run's own share, or null off Linux. */
 export function cpuSnapshot() {
   try {

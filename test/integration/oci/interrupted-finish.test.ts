@@ -23,12 +23,18 @@ function sessionObject(uuid: string): DurableObjectStub<UploadSession> {
 
 type Cut = "after-prepare" | "after-data" | "after-blob-link";
 
-/** Uploads `blob` into a session of `name` and cuts its finish off at `cut`. */
+/**
+ * Uploads `blob` into a session of `name` and cuts its finish off at `cut`. Before the data is
+ * complete ("after-prepare") the finishing PUT still carried the last bytes: the chunks sent
+ * hold only a prefix (a small upload keeps its bytes in the data object between chunks).
+ */
 async function interruptedFinish(name: string, blob: Content, cut: Cut): Promise<string> {
-  const location = locationPath(await oci.patchUpload(await oci.openUpload(name), blob.bytes, `0-${blob.bytes.byteLength - 1}`));
+  const sent = cut === "after-prepare" ? blob.bytes.subarray(0, blob.bytes.byteLength - 100) : blob.bytes;
+  const location = locationPath(await oci.patchUpload(await oci.openUpload(name), sent, `0-${sent.byteLength - 1}`));
   const stub = sessionObject(uuidOf(location));
   const lease = (await stub.begin(name)) as Lease;
-  expect(await stub.prepare(lease.id, blob.digest, lease.state)).toBe(true);
+  // What the finishing request records once it has hashed every byte, its last chunk included.
+  expect(await stub.prepare(lease.id, blob.digest, { ...lease.state, received: blob.bytes.byteLength })).toBe(true);
   if (cut !== "after-prepare") await env.BLOBS.put(lease.state.key, blob.bytes);
   if (cut === "after-blob-link") {
     await env.BLOBS.put(`oci/blobs/${blob.digest}`, "", { customMetadata: { "pkgedge-link": lease.state.key, digest: blob.digest } });
@@ -89,6 +95,18 @@ describe("a finish cut off before its blob was linked", () => {
     } else {
       expect(new Uint8Array(await (await oci.getBlob(`interrupted/${cut}`, blob.digest)).arrayBuffer())).toEqual(blob.bytes);
     }
+  });
+
+  it("cut after prepare of a small upload whose chunks held every byte: the data object is the blob, so a DELETE completes it", async () => {
+    const blob = await content(randomBytes(3000));
+    const name = "interrupted/whole-chunks";
+    const location = locationPath(await oci.patchUpload(await oci.openUpload(name), blob.bytes, "0-2999"));
+    const stub = sessionObject(uuidOf(location));
+    const lease = (await stub.begin(name)) as Lease;
+    expect(await stub.prepare(lease.id, blob.digest, lease.state)).toBe(true);
+    await runInDurableObject(stub, (_instance, state) => state.abort("crash")).catch(() => {});
+    expect((await oci.cancelUpload(location)).status).toBe(204);
+    expect(new Uint8Array(await (await oci.getBlob(name, blob.digest)).arrayBuffer())).toEqual(blob.bytes);
   });
 
   it("while the finishing request may still be alive, a DELETE is refused and takes nothing away", async () => {

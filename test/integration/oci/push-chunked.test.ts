@@ -1,7 +1,7 @@
 // end-4a + end-5 + end-6: chunked uploads of any chunk size, in order, with or without Content-Range.
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  bodyDigest, content, expectNoBlob, expectNothingStored, expectOciError, locationPath, OciClient, publisher, randomBytes, withQuery,
+  bodyDigest, content, expectNoBlob, expectNothingStored, expectOciError, locationPath, OciClient, ociKeys, publisher, randomBytes, withQuery,
 } from "../../helpers/oci";
 
 let oci: OciClient;
@@ -128,6 +128,31 @@ describe("end-5 PATCH /v2/<name>/blobs/uploads/<uuid>", () => {
 });
 
 describe("end-6 PUT /v2/<name>/blobs/uploads/<uuid>?digest=<digest>", () => {
+  it.each([
+    ["one PATCH", [3000]],
+    ["three PATCHes", [1000, 1000, 1000]],
+  ])("a small blob sent as skopeo sends it (%s, then a PUT without a body) is stored once, without a tail object, and served", async (_what, sizes) => {
+    const blob = await content(randomBytes(3000));
+    const before = new Set(await ociKeys());
+    let location = await oci.openUpload("chunked/skopeo-shaped");
+    let offset = 0;
+    for (const size of sizes) {
+      const patch = await oci.patchUpload(location, blob.bytes.subarray(offset, offset + size), `${offset}-${offset + size - 1}`);
+      expect(patch.status).toBe(202);
+      location = locationPath(patch);
+      offset += size;
+    }
+    const put = await oci.closeUpload(location, blob.digest);
+    expect(put.status).toBe(201);
+    expect(put.headers.get("docker-content-digest")).toBe(blob.digest);
+    expect(new Uint8Array(await (await oci.getBlob("chunked/skopeo-shaped", blob.digest)).arrayBuffer())).toEqual(blob.bytes);
+    await expectOciError(await oci.uploadStatus(location), 404, "BLOB_UPLOAD_UNKNOWN");
+    const added = (await ociKeys()).filter((k) => !before.has(k));
+    expect(added.filter((k) => k.endsWith(".tail"))).toEqual([]);
+    // The data object, the blob's link and the repository's link: nothing else was written.
+    expect(added.filter((k) => k.startsWith("oci/data/"))).toHaveLength(1);
+  });
+
   it("answers 400 DIGEST_INVALID for a wrong digest, drops the session and stores nothing", async () => {
     const blob = await content(randomBytes(6 * 1024 * 1024 + 1));
     const wrong = await content("not the uploaded bytes");

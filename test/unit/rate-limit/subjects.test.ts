@@ -37,19 +37,33 @@ describe("clientIp", () => {
 });
 
 describe("limitKeys", () => {
-  const settings = loadRateLimitSettings({ RATE_LIMIT_TOKEN: "10/1s", RATE_LIMIT_IP: "20/1s", RATE_LIMIT_READ: "30/1s", RATE_LIMIT_PUBLISH: "off" });
+  const settings = loadRateLimitSettings({ RATE_LIMIT_TOKEN: "10/1s", RATE_LIMIT_IP: "20/1s", RATE_LIMIT_READ: "5/1s", RATE_LIMIT_PUBLISH: "off" });
 
   it("counts a token request against its token, its address and its route class per token", () => {
     expect(limitKeys(settings, "read", { tokenId: "t1", ip: "1.2.3.4" }).map((k) => [k.scope, k.key, k.policy.limit])).toEqual([
       ["token", "token:t1", 10],
       ["ip", "ip:1.2.3.4", 20],
-      ["read", "read:token:t1", 30],
+      ["read", "read:token:t1", 5],
     ]);
   });
 
   it("counts an anonymous request by address, and skips limits that are off", () => {
     expect(limitKeys(settings, "read", { ip: "1.2.3.4" }).map((k) => k.key)).toEqual(["ip:1.2.3.4", "read:ip:1.2.3.4"]);
     expect(limitKeys(settings, "publish", { tokenId: "t1", ip: "1.2.3.4" }).map((k) => k.scope)).toEqual(["token", "ip"]);
+  });
+
+  it("merges a route class key into the caller's key when that one is always refused first", () => {
+    const same = loadRateLimitSettings({ RATE_LIMIT_TOKEN: "10/1s", RATE_LIMIT_IP: "20/1s", RATE_LIMIT_READ: "20/1s" });
+    // read:token:t1 counts a subset of token:t1 with a higher limit over the same window.
+    expect(limitKeys(same, "read", { tokenId: "t1", ip: "1.2.3.4" }).map((k) => k.key)).toEqual(["token:t1", "ip:1.2.3.4"]);
+    // read:ip counts a subset of ip with the same limit.
+    expect(limitKeys(same, "read", { ip: "1.2.3.4" }).map((k) => k.key)).toEqual(["ip:1.2.3.4"]);
+    // A different window is not covered: both stay.
+    const longer = loadRateLimitSettings({ RATE_LIMIT_TOKEN: "10/1s", RATE_LIMIT_IP: "off", RATE_LIMIT_READ: "20/10s" });
+    expect(limitKeys(longer, "read", { tokenId: "t1", ip: "1.2.3.4" }).map((k) => k.key)).toEqual(["token:t1", "read:token:t1"]);
+    // No token limit: the class key is the only per-token one.
+    const noToken = loadRateLimitSettings({ RATE_LIMIT_TOKEN: "off", RATE_LIMIT_IP: "off", RATE_LIMIT_READ: "20/1s" });
+    expect(limitKeys(noToken, "read", { tokenId: "t1", ip: "1.2.3.4" }).map((k) => k.key)).toEqual(["read:token:t1"]);
   });
 });
 

@@ -18,6 +18,24 @@ describe("quantile", () => {
 });
 
 describe("MetricsRegistry", () => {
+  it("handles resolved once count into the same samples as inc() and observe()", () => {
+    const m = new MetricsRegistry();
+    const count = m.counter("c_total", "test", { b: "2", a: "1" });
+    const time = m.histogram("h_ms", "test", { tier: "L1-HIT" }, [1, 10, 100]);
+    count();
+    count(2);
+    m.inc("c_total", "test", { a: "1", b: "2" });
+    for (const v of [0.5, 5, 50, 500]) time(v);
+    m.observe("h_ms", "test", { tier: "L1-HIT" }, 10, [1, 10, 100]);
+    const text = m.toPrometheus();
+    expect(text).toContain('c_total{b="2",a="1"} 4');
+    expect(text).toContain('h_ms_bucket{tier="L1-HIT",le="1"} 1');
+    expect(text).toContain('h_ms_bucket{tier="L1-HIT",le="10"} 3');
+    expect(text).toContain('h_ms_bucket{tier="L1-HIT",le="100"} 4');
+    expect(text).toContain('h_ms_bucket{tier="L1-HIT",le="+Inf"} 5');
+    expect(text).toContain('h_ms_count{tier="L1-HIT"} 5');
+  });
+
   it("reports p50/p95/p99 per histogram sample in JSON", () => {
     const m = new MetricsRegistry();
     for (let i = 1; i <= 100; i++) m.observe("t_ms", "test", { tier: "L1-HIT" }, i);
