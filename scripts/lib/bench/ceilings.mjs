@@ -6,7 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { cleanEnv, freePort, projectRoot, startServer, startWrangler } from "../dev-server.mjs";
 import { onCleanup } from "./cleanup.mjs";
 
@@ -20,7 +20,11 @@ export async function startNginx(files) {
   const root = mkdtempSync(join(tmpdir(), "pkgedge-bench-nginx-"));
   const html = join(root, "html");
   mkdirSync(html);
-  for (const [name, bytes] of Object.entries(files)) writeFileSync(join(html, name), bytes);
+  for (const [name, bytes] of Object.entries(files)) {
+    // Names may be paths (a PEP 503 tree's `simple/<project>/index.html`).
+    mkdirSync(dirname(join(html, name)), { recursive: true });
+    writeFileSync(join(html, name), bytes);
+  }
   const port = await freePort();
   const conf = join(root, "nginx.conf");
   const tmp = (n) => join(root, n);
