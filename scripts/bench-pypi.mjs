@@ -92,7 +92,10 @@ function timedInstall(work, indexUrl, root) {
 
 /** Origin reads so far, by kind (metadata: project documents; blob: files). */
 async function originReads(url, adminToken) {
-  const text = await (await fetch(`${url}/_/metrics`, { headers: { authorization: `Bearer ${adminToken}` } })).text();
+  // A fresh connection each time: pip ran synchronously meanwhile, and a kept-alive socket the
+  // server closed in the meantime would fail the fetch.
+  const scrape = () => fetch(`${url}/_/metrics`, { headers: { authorization: `Bearer ${adminToken}`, connection: "close" } });
+  const text = await (await scrape().catch(scrape)).text();
   const out = { metadata: 0, blob: 0 };
   for (const line of text.split("\n")) {
     const m = /^pkgedge_origin_fetches_total\{[^}]*kind="(metadata|blob)"[^}]*\} (\d+)/.exec(line);
