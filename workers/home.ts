@@ -46,7 +46,7 @@ export function home(c: Context): Response | Promise<Response> {
 <ul>
 ${ROUTES.map(([path, what]) => (path.startsWith("/_/") ? html`<li><a href="${path}"><code>${path}</code></a>: ${what}</li>\n` : html`<li><code>${path}</code>: ${what}</li>\n`))}</ul>
 <h2>npm, pnpm, yarn</h2>
-<p>Put a <code>.npmrc</code> next to <code>package.json</code> (not in your user config: pkgedge serves only what was published to it):</p>
+<p>Put a <code>.npmrc</code> next to <code>package.json</code> (or in your user config when this registry has an upstream, <code>NPM_UPSTREAM</code>; without one it serves only what was published to it):</p>
 <pre>${setup.npmrc}</pre>
 <p>or, to send only one scope here and the rest to your usual registry:</p>
 <pre>${setup.npmrcScoped}</pre>

@@ -139,7 +139,7 @@ npm.get("/-/npm/v1/user", () => {
   throw new RegistryError("NOT_FOUND", "pkgedge has no user profiles: a token is the identity (npm whoami prints its name; npm token list shows your tokens)");
 });
 npm.post("/-/npm/v1/security/*", () => {
-  throw new RegistryError("NOT_FOUND", "pkgedge serves no security advisories and has no upstream registry to forward npm audit to: run npm audit with --registry set to a registry that serves them, or install with --no-audit");
+  throw new RegistryError("NOT_FOUND", "pkgedge serves no security advisories and does not forward npm audit to an upstream (it would send your dependency list, private names included): run npm audit with --registry set to a registry that serves them, or install with --no-audit");
 });
 
 // ---- dist-tags ----
