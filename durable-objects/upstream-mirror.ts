@@ -10,7 +10,7 @@ import { loadConfig } from "../shared/config";
 import { log } from "../shared/log";
 import { ObjectStore } from "../shared/origin";
 import { UpstreamFailure } from "../shared/upstream/http";
-import type { MirrorAnswer, UpstreamCall, UpstreamRef } from "../shared/upstream/types";
+import type { MirrorAnswer, MirrorContext, UpstreamCall, UpstreamRef } from "../shared/upstream/types";
 import { refreshFromUpstream, type RefreshOutcome } from "./upstream-adapters";
 
 export type MirrorStub = DurableObjectStub<UpstreamMirror>;
@@ -18,6 +18,20 @@ export type MirrorStub = DurableObjectStub<UpstreamMirror>;
 /** The mirror of the object whose copy lives at `originKey`. */
 export function upstreamMirror(env: Cloudflare.Env, originKey: string): MirrorStub {
   return env.UPSTREAM_MIRROR.get(env.UPSTREAM_MIRROR.idFromName(originKey)) as MirrorStub;
+}
+
+/**
+ * The mirrored document `ref` names, from the origin when the copy there satisfies `has`, else
+ * after asking its mirror to refresh it (a file asked for before its packument or project page).
+ * The mirror's upstream requests are counted with the caller's; no copy and no upstream: a failure.
+ */
+export async function mirroredDocumentHaving<T>(ctx: MirrorContext, ref: UpstreamRef, has: (doc: T) => boolean): Promise<T | null> {
+  const held = (await ctx.store.readJson<T>(ref.originKey))?.doc ?? null;
+  if (held && has(held)) return held;
+  const answer = await upstreamMirror(ctx.env, ref.originKey).ensure(ref);
+  ctx.calls.push(...answer.calls);
+  if (answer.state === "unavailable") throw new UpstreamFailure(answer.message ?? "upstream registry unavailable", answer.retryAfter);
+  return (await ctx.store.readJson<T>(ref.originKey))?.doc ?? null;
 }
 
 interface MirrorState {

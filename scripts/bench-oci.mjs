@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { benchmark, number, text } from "./lib/bench/cli.mjs";
 import { onCleanup } from "./lib/bench/cleanup.mjs";
 import { startDockerRegistry } from "./lib/bench/docker-registry.mjs";
-import { startCeilings, workerdEntryUrl } from "./lib/bench/ceilings.mjs";
+import { startCeilings } from "./lib/bench/ceilings.mjs";
+import { findWorkerSocket } from "./lib/bench/workerd-socket.mjs";
 import { buildBenchImage } from "./lib/bench/oci-image.mjs";
 import { measureCopies, measureReads, seedTargets } from "./lib/bench/oci-measures.mjs";
 import { buildOciReport } from "./lib/bench/oci-report.mjs";
@@ -79,7 +80,7 @@ await run(async ({ results, step }) => {
   if (results.seed) delete results.seed.ready;
   // pkgedge straight to its own workerd socket as well (no wrangler dev proxy), for the reads.
   const pkReady = ready.find((t) => t.name === "pkgedge");
-  const directUrl = pkReady ? await workerdEntryUrl(pkReady.server.pid, "/_/health") : null;
+  const directUrl = pkReady ? await findWorkerSocket(pkReady.server.pid) : null;
   if (pkReady) log(`pkgedge's own workerd socket: ${directUrl ?? "NOT FOUND (ss -ltnp)"}`);
   const readTargets = directUrl ? [...ready, { ...pkReady, name: "pkgedge-direct", url: directUrl, host: new URL(directUrl).host }] : ready;
   // The harness ceilings (nginx with the same bytes, trivial Workers) take turns in the same rounds.

@@ -17,7 +17,7 @@ import { assertMayPublishName } from "../upstream-guard";
 import { cooldownFor, forgetLiveVersions, isLiveVersion, rememberLiveVersions } from "./live-versions";
 import { packumentObject, tarballObject } from "./keys";
 import { packumentChange, packumentRendering, packumentRequest, tarballRemoval, tarballRequest, upstreamTarballRequest } from "./objects";
-import { assertPackageName, tarballFile, versionFromTarball } from "./names";
+import { assertPackageName, versionFromTarball } from "./names";
 import { ABBREVIATED_TYPE, isLive, renderPackument, wantsAbbreviated, type Packument } from "./packument";
 import { publish, removeDistTag, setDistTag, unpublishPackage, updateMetadata, type Actor, type PublishBody } from "./publish";
 import { prefetchDependencies } from "./prefetch";

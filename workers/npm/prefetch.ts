@@ -4,7 +4,7 @@
 import type { Context } from "hono";
 import semver from "semver";
 import { authorize } from "../../shared/auth/permissions";
-import type { Served, TierRequest, Tiers } from "../../shared/tiers";
+import type { Served, Tiers } from "../../shared/tiers";
 import { RecentSet, regionKey } from "../../shared/tiers/isolate-state";
 import { PrefetchRun, countPrefetch, shared } from "../../shared/tiers/prefetch";
 import { assertPackageName } from "./names";

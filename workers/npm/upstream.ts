@@ -11,11 +11,11 @@ import { log } from "../../shared/log";
 import { invalidateEverywhere } from "../../shared/tiers/invalidation";
 import { UpstreamFailure, upstreamFetch } from "../../shared/upstream/http";
 import { releaseCutoff } from "../../shared/upstream/policy";
-import { replaceMirroredDocument } from "../../shared/upstream/replace-copy";
+import { fetchMirroredDocument, replaceMirroredDocument } from "../../shared/upstream/mirrored-document";
 import type { MirrorContext, RefreshOutcome } from "../../shared/upstream/types";
 import { storeVerifiedCopy } from "../../shared/upstream/verified-copy";
 import { fromBase64, fromHex, type DigestAlgorithm } from "../../shared/upstream/verified-stream";
-import { upstreamMirror } from "../../durable-objects/upstream-mirror";
+import { mirroredDocumentHaving } from "../../durable-objects/upstream-mirror";
 import { tooYoung } from "./cooldown";
 import { upstreamPackumentObject } from "./keys";
 import { tarballFile } from "./names";
@@ -45,12 +45,10 @@ export async function mirrorPackument(ctx: MirrorContext): Promise<RefreshOutcom
   const npm = registry(ctx);
   const name = ctx.ref.name;
   const url = `${npm.url}/${name.replace("/", "%2f")}`;
-  const headers = headersFor(ctx, url, "application/json");
-  if (ctx.etag) headers.set("if-none-match", ctx.etag);
-  const res = await upstreamFetch(url, { headers }, { protocol: "npm", kind: "metadata", timeoutMs: ctx.config.upstream.timeoutMs, calls: ctx.calls });
-  if (res.status === 304) return ctx.hadCopy ? { kind: "unchanged" } : { kind: "missing" };
+  const fetched = await fetchMirroredDocument<Packument>(ctx, url, headersFor(ctx, url, "application/json"));
+  if ("kind" in fetched) return fetched;
+  const { res, previous } = fetched;
   const copyKey = upstreamPackumentObject(name);
-  const previous = ctx.hadCopy ? (await ctx.store.readJson<Packument>(copyKey))?.doc ?? null : null;
   if (res.status === 404 || res.status === 410) {
     await res.body?.cancel();
     if (previous) await takeDown(ctx, previous, Object.keys(previous.versions), true);
@@ -168,14 +166,8 @@ function digestOf(dist: VersionManifest["dist"]): { algorithm: DigestAlgorithm; 
 export async function mirrorTarball(ctx: MirrorContext, object: { version: string; file: string }): Promise<RefreshOutcome> {
   const name = ctx.ref.name;
   if (await ctx.store.exists(ctx.ref.originKey)) return { kind: "stored" };
-  let doc = (await ctx.store.readJson<Packument>(upstreamPackumentObject(name)))?.doc;
-  if (!doc?.versions[object.version]) {
-    // A lockfile install asks for a tarball before (or without) its packument: mirror that first.
-    const answer = await upstreamMirror(ctx.env, upstreamPackumentObject(name)).ensure(upstreamPackumentRef(name));
-    ctx.calls.push(...answer.calls);
-    if (answer.state === "unavailable") throw new UpstreamFailure(answer.message ?? "upstream registry unavailable", answer.retryAfter);
-    doc = (await ctx.store.readJson<Packument>(upstreamPackumentObject(name)))?.doc;
-  }
+  // A lockfile install asks for a tarball before (or without) its packument: mirror that first.
+  const doc = await mirroredDocumentHaving<Packument>(ctx, upstreamPackumentRef(name), (d) => Object.hasOwn(d.versions, object.version));
   const manifest = doc?.versions[object.version];
   if (!doc || !manifest || tarballFile(name, object.version) !== object.file) return { kind: "missing" };
   // The edge refuses a version inside the cooldown before asking; the mirror never fetches one.

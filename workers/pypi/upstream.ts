@@ -11,11 +11,11 @@ import { AuditStore } from "../../shared/origin/audit-store";
 import { invalidateEverywhere } from "../../shared/tiers/invalidation";
 import { UpstreamFailure, upstreamFetch } from "../../shared/upstream/http";
 import { releaseCutoff } from "../../shared/upstream/policy";
-import { replaceMirroredDocument } from "../../shared/upstream/replace-copy";
+import { fetchMirroredDocument, replaceMirroredDocument } from "../../shared/upstream/mirrored-document";
 import type { MirrorContext, RefreshOutcome } from "../../shared/upstream/types";
 import { storeVerifiedCopy } from "../../shared/upstream/verified-copy";
 import { fromHex } from "../../shared/upstream/verified-stream";
-import { upstreamMirror } from "../../durable-objects/upstream-mirror";
+import { mirroredDocumentHaving } from "../../durable-objects/upstream-mirror";
 import { uploadedTooRecently } from "./cooldown";
 import { upstreamFileObject, upstreamProjectObject } from "./keys";
 import { parseDistFile } from "./names";
@@ -32,12 +32,10 @@ function registry(ctx: MirrorContext) {
 export async function mirrorProject(ctx: MirrorContext): Promise<RefreshOutcome> {
   const project = ctx.ref.name;
   const url = `${registry(ctx).url}/${project}/`;
-  const headers = new Headers({ accept: UPSTREAM_ACCEPT, "user-agent": "pkgedge-mirror" });
-  if (ctx.etag) headers.set("if-none-match", ctx.etag);
-  const res = await upstreamFetch(url, { headers }, { protocol: "pypi", kind: "metadata", timeoutMs: ctx.config.upstream.timeoutMs, calls: ctx.calls });
-  if (res.status === 304) return ctx.hadCopy ? { kind: "unchanged" } : { kind: "missing" };
+  const fetched = await fetchMirroredDocument<ProjectDoc>(ctx, url, new Headers({ accept: UPSTREAM_ACCEPT, "user-agent": "pkgedge-mirror" }));
+  if ("kind" in fetched) return fetched;
+  const { res, previous } = fetched;
   const copyKey = upstreamProjectObject(project);
-  const previous = ctx.hadCopy ? (await ctx.store.readJson<ProjectDoc>(copyKey))?.doc ?? null : null;
   if (res.status === 404 || res.status === 410) {
     await res.body?.cancel();
     if (previous) await takeDown(ctx, previous, Object.keys(previous.files), true);
@@ -96,22 +94,10 @@ export function storedProject(project: string, page: Awaited<ReturnType<typeof r
   return { ...doc, _upstream: { files: urls } };
 }
 
-/** The document copy, mirroring the project first when it lacks the file (a direct download). */
-async function documentFor(ctx: MirrorContext, filename: string): Promise<ProjectDoc | null> {
-  const project = ctx.ref.name;
-  let doc = (await ctx.store.readJson<ProjectDoc>(upstreamProjectObject(project)))?.doc ?? null;
-  if (!doc || !Object.hasOwn(doc.files, filename)) {
-    const answer = await upstreamMirror(ctx.env, upstreamProjectObject(project)).ensure(upstreamProjectRef(project));
-    ctx.calls.push(...answer.calls);
-    if (answer.state === "unavailable") throw new UpstreamFailure(answer.message ?? "upstream index unavailable", answer.retryAfter);
-    doc = (await ctx.store.readJson<ProjectDoc>(upstreamProjectObject(project)))?.doc ?? null;
-  }
-  return doc;
-}
-
 export async function mirrorFile(ctx: MirrorContext, object: { filename: string; metadata: boolean }): Promise<RefreshOutcome> {
   if (await ctx.store.exists(ctx.ref.originKey)) return { kind: "stored" };
-  const doc = await documentFor(ctx, object.filename);
+  // A direct download (a pinned requirement) may come before its project page: mirror that first.
+  const doc = await mirroredDocumentHaving<ProjectDoc>(ctx, upstreamProjectRef(ctx.ref.name), (d) => Object.hasOwn(d.files, object.filename));
   const entry = doc && Object.hasOwn(doc.files, object.filename) ? doc.files[object.filename]! : null;
   const source = doc?._upstream?.files[object.filename];
   if (!doc || !entry || !source || doc.status === "quarantined") return { kind: "missing" };

@@ -2,13 +2,14 @@
 // the same run with the same load: nginx serving the same bytes as static files, and a trivial
 // Worker (constant bytes; the same from the Cache API) under the same wrangler dev, both through
 // wrangler dev's proxy (what `npm run dev` serves) and straight to the Worker's own workerd
-// socket (what a deployed Worker's path is closer to). Also finds that socket for pkgedge.
+// socket (what a deployed Worker's path is closer to). (The socket is found by workerd-socket.mjs.)
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { cleanEnv, freePort, projectRoot, startServer, startWrangler } from "../dev-server.mjs";
 import { onCleanup } from "./cleanup.mjs";
+import { findWorkerSocket } from "./workerd-socket.mjs";
 
 const NGINX = "/usr/sbin/nginx";
 
@@ -69,40 +70,12 @@ function nginxVersion() {
   return (r.stderr ?? "").trim().split("/").pop() ?? null;
 }
 
-/**
- * The URL of the user Worker's own workerd socket under a wrangler dev whose process group is
- * `pid`: the workerd started with `--socket-addr=entry=127.0.0.1:0` (wrangler's proxy is the
- * other one), its listening ports read with `ss -ltnp`, the one answering `healthPath` 200 kept.
- * Null when it cannot be found.
- */
-export async function workerdEntryUrl(pid, healthPath) {
-  const ps = spawnSync("ps", ["-eo", "pid=,pgid=,args="], { encoding: "utf8" });
-  const pids = (ps.stdout ?? "").split("\n").map((l) => l.trim().match(/^(\d+)\s+(\d+)\s+(.*)$/)).filter(Boolean)
-    .filter(([, , pgid, args]) => Number(pgid) === pid && /workerd/.test(args) && args.includes("--socket-addr=entry=127.0.0.1:0"))
-    .map(([, p]) => p);
-  const ss = spawnSync("ss", ["-ltnpH"], { encoding: "utf8" });
-  for (const line of (ss.stdout ?? "").split("\n")) {
-    if (!pids.some((p) => line.includes(`pid=${p},`))) continue;
-    const m = line.match(/127\.0\.0\.1:(\d+)\s/);
-    if (!m) continue;
-    const url = `http://127.0.0.1:${m[1]}`;
-    try {
-      const res = await fetch(`${url}${healthPath}`, { signal: AbortSignal.timeout(3000) });
-      await res.arrayBuffer();
-      if (res.status === 200) return url;
-    } catch {
-      // not this port
-    }
-  }
-  return null;
-}
-
 /** Starts the ceiling Worker under wrangler dev; returns { proxyUrl, directUrl, stop() }. */
 export async function startCeilingWorker() {
   const dir = join(projectRoot, "scripts", "lib", "bench", "ceiling-worker");
   const server = await startWrangler({ cwd: dir, args: ["--config", join(dir, "wrangler.toml")], healthPath: "/health", timeoutMs: 90_000 });
   onCleanup(() => server.stop());
-  const directUrl = await workerdEntryUrl(server.pid, "/health");
+  const directUrl = await findWorkerSocket(server.pid, "/health", () => true);
   return { proxyUrl: server.url, directUrl, stop: () => server.stop() };
 }
 

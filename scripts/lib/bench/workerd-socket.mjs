@@ -1,7 +1,7 @@
 // The user Worker's own workerd socket under `wrangler dev`: what a deployed Worker's requests
 // reach (no wrangler proxy in front). wrangler starts that workerd with
 // `--socket-addr=entry=127.0.0.1:0`, so its port is read from the listening sockets of that
-// process (ss -ltnp) and confirmed with a GET of /_/health. Linux only; null when not found.
+// process (ss -ltnp) and confirmed with a GET of its health path. Linux only; null when not found.
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 
@@ -22,8 +22,12 @@ function groupMembers(pgid) {
   return out;
 }
 
-/** `http://127.0.0.1:<port>` of the user Worker's workerd in wrangler dev's process group. */
-export async function findWorkerSocket(pgid) {
+/**
+ * `http://127.0.0.1:<port>` of the user Worker's workerd in wrangler dev's process group: the
+ * listening socket whose `healthPath` answers 200 with a body `looksRight` accepts (pkgedge's
+ * /_/health is JSON; a ceiling Worker's is anything).
+ */
+export async function findWorkerSocket(pgid, healthPath = "/_/health", looksRight = (body) => body.includes("{")) {
   const workers = groupMembers(pgid).filter((p) => p.cmdline.some((a) => a === "--socket-addr=entry=127.0.0.1:0"));
   const listening = execFileSync("ss", ["-ltnpH"], { encoding: "utf8" }).split("\n");
   for (const { pid } of workers) {
@@ -31,9 +35,9 @@ export async function findWorkerSocket(pgid) {
     for (const port of ports) {
       const url = `http://127.0.0.1:${port}`;
       try {
-        const res = await fetch(`${url}/_/health`, { signal: AbortSignal.timeout(2000) });
+        const res = await fetch(`${url}${healthPath}`, { signal: AbortSignal.timeout(3000) });
         const body = await res.text();
-        if (res.status === 200 && body.includes("{")) return url;
+        if (res.status === 200 && looksRight(body)) return url;
       } catch {
         // not the entry socket
       }
