@@ -1,0 +1,100 @@
+// CPU profile of the Worker under wrangler dev, taken through its V8 inspector while one workload
+// runs: where a request's CPU goes, which workerd's frozen clock hides (timers advance only on
+// I/O, so timing code inside the Worker sees no CPU). Prints the functions with the most self
+// time and writes a .cpuprofile that Chrome DevTools opens.
+//   node_modules/.bin/node scripts/profile.mjs --workload=publish --count=200
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+// Node's own WebSocket fails wrangler's inspector handshake; ws (which wrangler itself depends on) passes it.
+import WebSocket from "ws";
+import { freePort, projectRoot, randomSecret, startWrangler } from "./lib/dev-server.mjs";
+import { findWorkerSocket } from "./lib/bench/workerd-socket.mjs";
+import { buildPublishDoc } from "./lib/bench/npm-publish.mjs";
+import { smallTarball } from "./lib/bench/synthetic.mjs";
+
+const { values: args } = parseArgs({
+  options: {
+    workload: { type: "string", default: "publish" },
+    count: { type: "string", default: "200" },
+    top: { type: "string", default: "30" },
+    out: { type: "string", default: join(projectRoot, "bench-results", "profile.cpuprofile") },
+  },
+});
+const count = Number(args.count);
+
+/** Each workload: a setup, then one request at a time, `count` times. */
+const workloads = {
+  async publish(base, token) {
+    const stamp = Date.now().toString(36);
+    return async (i) => {
+      const manifest = { name: `profile-${stamp}-${i}`, version: "1.0.0", description: "small", main: "index.js", license: "MIT" };
+      const r = await fetch(`${base}/npm/${manifest.name}`, {
+        method: "PUT", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify(buildPublishDoc(`${base}/npm/`, [{ manifest, tgz: await smallTarball(manifest) }])),
+      });
+      await r.arrayBuffer();
+      if (r.status !== 201) throw new Error(`publish answered ${r.status}`);
+    };
+  },
+  async packument(base, token) {
+    const manifest = { name: `profile-read-${Date.now().toString(36)}`, version: "1.0.0", license: "MIT" };
+    await (await workloads.publish(base, token))(0);
+    const name = manifest.name.replace("read-", "");
+    return async () => {
+      const r = await fetch(`${base}/npm/${name}-0`, { headers: { authorization: `Bearer ${token}`, accept: "application/vnd.npm.install-v1+json" } });
+      await r.arrayBuffer();
+    };
+  },
+};
+if (!workloads[args.workload]) throw new Error(`--workload is one of ${Object.keys(workloads).join(", ")}`);
+
+const inspectorPort = await freePort();
+const adminToken = `admin-${randomSecret(32)}`;
+const server = await startWrangler({ args: ["--inspector-port", String(inspectorPort)], vars: { DEV_MODE: "true", PKGEDGE_ADMIN_TOKEN: adminToken } });
+try {
+  const base = (await findWorkerSocket(server.child.pid)) ?? server.url;
+  const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json();
+  const target = targets.find((t) => t.webSocketDebuggerUrl) ?? targets[0];
+  const ws = new WebSocket(target.webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => { ws.once("open", resolve); ws.once("error", reject); });
+  let nextId = 1;
+  const pending = new Map();
+  ws.on("message", (data) => {
+    const msg = JSON.parse(String(data));
+    if (msg.id && pending.has(msg.id)) { pending.get(msg.id)(msg); pending.delete(msg.id); }
+  });
+  const send = (method, params = {}) => new Promise((resolve) => { const id = nextId++; pending.set(id, resolve); ws.send(JSON.stringify({ id, method, params })); });
+
+  const step = await workloads[args.workload](base, adminToken);
+  for (let i = 0; i < 20; i++) await step(1_000_000 + i); // warm the isolate first
+  await send("Profiler.enable");
+  await send("Profiler.setSamplingInterval", { interval: 100 });
+  await send("Profiler.start");
+  const started = performance.now();
+  for (let i = 0; i < count; i++) await step(i);
+  const wallMs = performance.now() - started;
+  const { result } = await send("Profiler.stop");
+  ws.close();
+  writeFileSync(args.out, JSON.stringify(result.profile));
+
+  const { nodes, samples, timeDeltas } = result.profile;
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const self = new Map();
+  for (let i = 0; i < samples.length; i++) {
+    const n = byId.get(samples[i]);
+    const f = n.callFrame;
+    const label = `${f.functionName || "(anonymous)"} ${f.url.split("/").slice(-2).join("/")}:${f.lineNumber + 1}`;
+    self.set(label, (self.get(label) ?? 0) + (timeDeltas[i] ?? 0));
+  }
+  const total = [...self.values()].reduce((a, b) => a + b, 0);
+  const idle = [...self].filter(([k]) => k.startsWith("(idle)")).reduce((a, [, v]) => a + v, 0);
+  console.log(`${args.workload}: ${count} requests in ${wallMs.toFixed(0)} ms (${(wallMs / count).toFixed(1)} ms each at the client); ` +
+    `Worker isolate busy ${((total - idle) / 1000 / count).toFixed(2)} ms per request`);
+  for (const [label, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(args.top))) {
+    console.log(`${(us / 1000 / count).toFixed(3).padStart(8)} ms/req ${((100 * us) / total).toFixed(1).padStart(5)}%  ${label}`);
+  }
+  console.log(`profile: ${args.out}`);
+} finally {
+  await server.stop();
+}
