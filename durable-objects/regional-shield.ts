@@ -77,7 +77,8 @@ export class RegionalShield extends DurableObject<Cloudflare.Env> {
   }
 
   /** Applies invalidation events to this shard: hard deletes or soft (stale) marks. */
-  apply(events: InvalidationEvent[], mode: "hard" | "soft", lag?: { at: number }): number {
+  /** `lag.events`: the events whose lag this shard records for its region (each is counted once there). */
+  apply(events: InvalidationEvent[], mode: "hard" | "soft", lag?: { at: number; events: string[] }): number {
     let touched = 0;
     for (const event of events) {
       const keys = this.storage.invalidate({ keys: event.keys, tags: event.tags, prefix: event.prefix }, event.version, mode);
@@ -87,7 +88,7 @@ export class RegionalShield extends DurableObject<Cloudflare.Env> {
         this.loads.forgetStartedBy(key, event.version);
       }
       touched += keys.length;
-      if (lag) this.storage.recordLag(Math.max(0, lag.at - event.version));
+      if (lag?.events.includes(event.id)) this.storage.recordLag(Math.max(0, lag.at - event.version));
     }
     return touched;
   }

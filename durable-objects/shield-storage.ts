@@ -196,9 +196,12 @@ export class ShieldStorage {
   }
 
   recordLag(ms: number): void {
-    this.count("lag_count");
-    this.count("lag_sum", Math.round(ms));
-    for (const le of LAG_BUCKETS_MS) if (ms <= le) this.count(`lag_le_${le}`);
+    // One statement for the count, the sum and every bucket the lag falls in.
+    const rows: Array<[string, number]> = [["lag_count", 1], ["lag_sum", Math.round(ms)]];
+    for (const le of LAG_BUCKETS_MS) if (ms <= le) rows.push([`lag_le_${le}`, 1]);
+    this.sql.exec(
+      `INSERT INTO counters (name, value) VALUES ${rows.map(() => "(?, ?)").join(", ")} ON CONFLICT (name) DO UPDATE SET value = value + excluded.value`,
+      ...rows.flat());
   }
 
   delete(key: string): number {

@@ -38,12 +38,16 @@ const workloads = {
     };
   },
   async packument(base, token) {
-    const manifest = { name: `profile-read-${Date.now().toString(36)}`, version: "1.0.0", license: "MIT" };
-    await (await workloads.publish(base, token))(0);
-    const name = manifest.name.replace("read-", "");
+    const manifest = { name: `profile-read-${Date.now().toString(36)}`, version: "1.0.0", description: "small", main: "index.js", license: "MIT" };
+    const put = await fetch(`${base}/npm/${manifest.name}`, {
+      method: "PUT", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify(buildPublishDoc(`${base}/npm/`, [{ manifest, tgz: await smallTarball(manifest) }])),
+    });
+    if (put.status !== 201) throw new Error(`publish answered ${put.status}`);
     return async () => {
-      const r = await fetch(`${base}/npm/${name}-0`, { headers: { authorization: `Bearer ${token}`, accept: "application/vnd.npm.install-v1+json" } });
+      const r = await fetch(`${base}/npm/${manifest.name}`, { headers: { authorization: `Bearer ${token}`, accept: "application/vnd.npm.install-v1+json" } });
       await r.arrayBuffer();
+      if (r.status !== 200) throw new Error(`packument answered ${r.status}`);
     };
   },
 };
@@ -60,14 +64,18 @@ try {
   await new Promise((resolve, reject) => { ws.once("open", resolve); ws.once("error", reject); });
   let nextId = 1;
   const pending = new Map();
+  const scripts = new Map();
   ws.on("message", (data) => {
     const msg = JSON.parse(String(data));
+    if (msg.method === "Debugger.scriptParsed" && msg.params.url) scripts.set(msg.params.url, msg.params.scriptId);
     if (msg.id && pending.has(msg.id)) { pending.get(msg.id)(msg); pending.delete(msg.id); }
   });
   const send = (method, params = {}) => new Promise((resolve) => { const id = nextId++; pending.set(id, resolve); ws.send(JSON.stringify({ id, method, params })); });
 
   const step = await workloads[args.workload](base, adminToken);
   for (let i = 0; i < 20; i++) await step(1_000_000 + i); // warm the isolate first
+  // The bundle's source, so the line numbers of the report can be read.
+  await send("Debugger.enable");
   await send("Profiler.enable");
   await send("Profiler.setSamplingInterval", { interval: 100 });
   await send("Profiler.start");
@@ -75,8 +83,12 @@ try {
   for (let i = 0; i < count; i++) await step(i);
   const wallMs = performance.now() - started;
   const { result } = await send("Profiler.stop");
-  ws.close();
   writeFileSync(args.out, JSON.stringify(result.profile));
+  for (const [url, scriptId] of scripts) {
+    if (!url.endsWith("index.js")) continue;
+    const { result: source } = await send("Debugger.getScriptSource", { scriptId });
+    writeFileSync(args.out.replace(/\.cpuprofile$/, ".bundle.js"), source.scriptSource);
+  }
 
   const { nodes, samples, timeDeltas } = result.profile;
   const byId = new Map(nodes.map((n) => [n.id, n]));
@@ -94,7 +106,27 @@ try {
   for (const [label, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(args.top))) {
     console.log(`${(us / 1000 / count).toFixed(3).padStart(8)} ms/req ${((100 * us) / total).toFixed(1).padStart(5)}%  ${label}`);
   }
-  console.log(`profile: ${args.out}`);
+  // Inclusive time: each function counted once per sample it is on the stack of.
+  const parent = new Map();
+  for (const n of nodes) for (const child of n.children ?? []) parent.set(child, n.id);
+  const inclusive = new Map();
+  for (let i = 0; i < samples.length; i++) {
+    if (byId.get(samples[i]).callFrame.functionName === "(idle)") continue;
+    const seen = new Set();
+    for (let id = samples[i]; id !== undefined; id = parent.get(id)) {
+      const f = byId.get(id).callFrame;
+      const label = `${f.functionName || "(anonymous)"} :${f.lineNumber + 1}`;
+      if (seen.has(label)) continue;
+      seen.add(label);
+      inclusive.set(label, (inclusive.get(label) ?? 0) + (timeDeltas[i] ?? 0));
+    }
+  }
+  console.log("\ninclusive (callees counted in):");
+  for (const [label, us] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, Number(args.top))) {
+    console.log(`${(us / 1000 / count).toFixed(3).padStart(8)} ms/req  ${label}`);
+  }
+  ws.close();
+  console.log(`profile: ${args.out} (the bundle its line numbers refer to beside it, .bundle.js)`);
 } finally {
   await server.stop();
 }

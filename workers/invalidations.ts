@@ -6,6 +6,7 @@ import { deliverEverywhere } from "../shared/tiers/invalidation";
 
 export async function consumeInvalidations(batch: MessageBatch<InvalidationEvent>, env: Cloudflare.Env): Promise<void> {
   const config = loadConfig(env);
-  await deliverEverywhere(env, config, batch.messages.map((m) => m.body));
+  const missed = await deliverEverywhere(env, config, batch.messages.map((m) => m.body));
+  if (missed.length > 0) throw new Error(`invalidation batch not applied in ${missed.join(", ")}; retried`);
   batch.ackAll();
 }

@@ -16,7 +16,7 @@ import { EdgeCache, NEGATIVE } from "./edge-cache";
 import { replicasFor, shardFor, shardName, shieldShard } from "./hash-ring";
 import { recordOutcome, routeRegion } from "./health";
 import { isHot, observeRate } from "./hot-keys";
-import { applyInRegion, deliverEverywhere, newEvent, type Change } from "./invalidation";
+import { applyInRegion, newEvent, pushWithBackstop, type Change } from "./invalidation";
 import { SingleFlight, regionKey } from "./isolate-state";
 import { encode, encodedEtag, ENCODINGS, type Encoding } from "../http/encoding";
 import { copyLifetime, countL1Hit, dropHot, hotCopy, keepHot } from "./hot-tier";
@@ -265,25 +265,25 @@ export class Tiers {
   async invalidate(change: Change): Promise<void> {
     const event = newEvent(change, this.region);
     const others = this.config.regions.filter((r) => r !== this.region);
-    // The queue is the backstop that reaches every region (sent for removals too: idempotent, it
-    // reaches a region that was unreachable just now). It never failed a write, so only a removal
-    // waits for it, alongside the rest; otherwise it goes after the response (a local send costs
-    // ~20 ms, most of a publish). A crash before it is sent is a late event: other regions keep
-    // the old state until L2_METADATA_TTL + L1_METADATA_TTL, as for a crash before it today.
-    const queued = change.removal ? this.enqueue(event) : (this.waitUntil(this.enqueue(event)), null);
+    if (change.removal) {
+      // Every region's shields at once, and the queue (idempotent) for one that was unreachable
+      // just now: all before the answer.
+      await Promise.all([
+        applyInRegion(this.env, this.config, this.region, [event], { mode: "hard", l1: true }),
+        ...others.map((r) => applyInRegion(this.env, this.config, r, [event], { mode: "hard", l1: this.config.devRegionHeader })),
+        this.enqueue(event),
+      ]);
+      return;
+    }
     await Promise.all([
       applyInRegion(this.env, this.config, this.region, [event], { mode: "hard", l1: true }),
-      change.removal
-        ? Promise.all(others.map((r) => applyInRegion(this.env, this.config, r, [event], { mode: "hard", l1: this.config.devRegionHeader })))
-        : this.dropNegativesIn(others, event.keys, event.version),
-      queued,
+      this.dropNegativesIn(others, event.keys, event.version),
     ]);
-    // The fast path to the other regions, after the response: without it a change waits for the
-    // queue's batching (0.4-0.7 s locally). Applying an event twice is harmless (it carries its
-    // version), so the queue stays the backstop for a region this push did not reach.
-    if (!change.removal && others.length > 0) {
-      this.waitUntil(deliverEverywhere(this.env, this.config, [event], others).catch((err) =>
-        console.warn("invalidation push failed; the queue will deliver it", event.id, err instanceof Error ? err.message : "unknown")));
+    // The other regions after the response: the writer's own push (without it a change waits
+    // for the queue's batching, 0.4-0.7 s locally), and the queue only for a region it missed.
+    if (others.length > 0) {
+      this.waitUntil(pushWithBackstop(this.env, this.config, event, others).catch((err) =>
+        log.error("invalidation event neither pushed nor queued", { event: event.id, error: err instanceof Error ? err.message : "unknown" })));
     }
   }
 

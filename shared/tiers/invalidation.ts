@@ -7,7 +7,7 @@
 // the write committed, so a duplicated or late event never brings back older data.
 import type { Config } from "../config";
 import { forgetL1 } from "./l1-index";
-import { shardName, shieldShard } from "./hash-ring";
+import { replicasFor, shardName, shieldShard } from "./hash-ring";
 import type { InvalidationEvent } from "./types";
 
 
@@ -35,10 +35,17 @@ export function newEvent(change: Change, from: string, mode: InvalidationEvent["
   };
 }
 
-function shards(env: Cloudflare.Env, config: Config, region: string) {
-  // Every shard, not only the key's owner: hot keys have replicas, and tags and prefixes can
-  // select keys anywhere on the ring.
-  return Array.from({ length: config.tiers.shards }, (_, i) => shieldShard(env, shardName(region, i)));
+/**
+ * The shards of `region` that can hold what an event selects. Keys alone: each key's owner and
+ * the shards its replicas go to when it is hot (the same ring walk reads take), so a publish
+ * asks 1-3 shards instead of all of them. Tags and prefixes can select keys anywhere: every shard.
+ */
+function shardsFor(config: Config, region: string, event: InvalidationEvent): string[] {
+  const n = config.tiers.shards;
+  if (event.tags?.length || event.prefix) return Array.from({ length: n }, (_, i) => shardName(region, i));
+  const out = new Set<string>();
+  for (const key of event.keys) for (const shard of replicasFor(region, n, key, config.tiers.hotKeyReplicas)) out.add(shard);
+  return [...out];
 }
 
 /**
@@ -55,24 +62,50 @@ export async function applyInRegion(env: Cloudflare.Env, config: Config, region:
     const m = event.mode === "auto" ? mode : event.mode;
     byMode.set(m, [...(byMode.get(m) ?? []), event]);
   }
-  const stubs = shards(env, config, region);
+  // One call per shard and mode, carrying every event that shard can hold; each event's lag is
+  // recorded by the first shard it goes to, so the region counts it once.
+  const calls = new Map<string, { shard: string; mode: "hard" | "soft"; events: InvalidationEvent[]; lagged: string[] }>();
+  for (const [m, list] of byMode) {
+    for (const event of list) {
+      shardsFor(config, region, event).forEach((shard, i) => {
+        const call = calls.get(`${shard}|${m}`) ?? calls.set(`${shard}|${m}`, { shard, mode: m, events: [], lagged: [] }).get(`${shard}|${m}`)!;
+        call.events.push(event);
+        if (i === 0) call.lagged.push(event.id);
+      });
+    }
+  }
   const at = Date.now();
-  await Promise.all([...byMode].flatMap(([m, list]) => stubs.map((stub, i) => stub.apply(list, m, i === 0 ? { at } : undefined))));
+  await Promise.all([...calls.values()].map((c) => shieldShard(env, c.shard).apply(c.events, c.mode, { at, events: c.lagged })));
   if (opts.l1) {
     for (const event of events) await forgetL1(region, event.keys, { tags: event.tags, prefix: event.prefix, version: event.version });
   }
 }
 
 /**
- * Every event in each of `regions` (all of them for the queue consumer), each after its
- * region's delay.
+ * Every event in each of `regions` (all of them for the queue consumer) that the event is for,
+ * each after its region's delay. Resolves to the regions it could not reach.
  */
-export async function deliverEverywhere(env: Cloudflare.Env, config: Config, events: InvalidationEvent[], regions = config.regions): Promise<void> {
-  await Promise.all(regions.map(async (region) => {
+export async function deliverEverywhere(env: Cloudflare.Env, config: Config, events: InvalidationEvent[], regions = config.regions): Promise<string[]> {
+  const results = await Promise.allSettled(regions.map(async (region) => {
+    const mine = events.filter((e) => !e.regions || e.regions.includes(region));
+    if (mine.length === 0) return;
     const delay = config.tiers.propagationDelayMs[region] ?? 0;
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-    await applyInRegion(env, config, region, events, { l1: config.devRegionHeader });
+    if (config.tiers.shieldFaultRegions.includes(region)) throw new Error(`${region}'s shields fail (SHIELD_FAULT_REGIONS)`);
+    await applyInRegion(env, config, region, mine, { l1: config.devRegionHeader });
   }));
+  return regions.filter((_, i) => results[i]!.status === "rejected");
+}
+
+/**
+ * The fast path after a write: the writer pushes the event to `regions` itself, and only the
+ * regions that push missed are left to the queue, the backstop (one send, none when every
+ * region was reached). A crash before the push is done leaves those regions the old state until
+ * L2_METADATA_TTL + L1_METADATA_TTL, as a lost queue send would.
+ */
+export async function pushWithBackstop(env: Cloudflare.Env, config: Config, event: InvalidationEvent, regions: string[]): Promise<void> {
+  const missed = await deliverEverywhere(env, config, [event], regions).catch(() => regions);
+  if (missed.length > 0) await env.INVALIDATIONS.send({ ...event, regions: missed });
 }
 
 /**
@@ -84,8 +117,8 @@ export async function invalidateEverywhere(env: Cloudflare.Env, config: Config, 
   const event = newEvent(change, from);
   if (change.removal) {
     await Promise.all(config.regions.map((r) => applyInRegion(env, config, r, [event], { mode: "hard", l1: config.devRegionHeader })));
+    await env.INVALIDATIONS.send(event);
   } else {
-    await deliverEverywhere(env, config, [event]);
+    await pushWithBackstop(env, config, event, config.regions);
   }
-  await env.INVALIDATIONS.send(event);
 }

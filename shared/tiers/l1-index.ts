@@ -20,13 +20,22 @@ let epochFloor = 0;
 
 /**
  * Renderings are kept in L1 under `<object key>|<suffix>` (a packument for one host and form,
- * say). The suffixes this isolate has rendered are few (forms x hosts) and bounded at
- * MAX_RENDERINGS: invalidating an object drops that object's key with every known suffix, which
- * also reaches renderings other isolates of this PoP filled. A suffix past the bound is served
- * without an L1 copy rather than left where no invalidation could find it.
+ * say). The suffixes this isolate has rendered are few (forms x hosts x encodings), kept per
+ * family of keys (`npm:packument`, `oci:tag`: a key up to its second colon, so a tarball is
+ * never asked for a packument's renderings) and bounded at MAX_RENDERINGS in all: invalidating
+ * an object drops that object's key with every suffix known for its family, which also reaches
+ * renderings other isolates of this PoP filled. A suffix past the bound is served without an L1
+ * copy rather than left where no invalidation could find it.
  */
 const MAX_RENDERINGS = 64;
-const renderings = new Set<string>();
+const renderings = new Map<string, Set<string>>();
+let renderingCount = 0;
+
+function familyOf(key: string): string {
+  const first = key.indexOf(":");
+  const second = first < 0 ? -1 : key.indexOf(":", first + 1);
+  return second < 0 ? key : key.slice(0, second);
+}
 
 /**
  * L1 keys this isolate filled, with their tags and when their content was read from the origin
@@ -38,9 +47,13 @@ const filled = new RecentSet<{ tags: string[]; fetchedAt: number }>(20_000, Numb
 
 /** The L1 key of one rendering of an object, or null when no more renderings can be tracked. */
 export function renderingKey(key: string, suffix: string): string | null {
-  if (!renderings.has(suffix)) {
-    if (renderings.size >= MAX_RENDERINGS) return null;
-    renderings.add(suffix);
+  const family = familyOf(key);
+  let known = renderings.get(family);
+  if (!known?.has(suffix)) {
+    if (renderingCount >= MAX_RENDERINGS) return null;
+    if (!known) renderings.set(family, (known = new Set()));
+    known.add(suffix);
+    renderingCount++;
   }
   return `${key}|${suffix}`;
 }
@@ -50,7 +63,7 @@ function withRenderings(keys: Iterable<string>): Set<string> {
   const all = new Set<string>();
   for (const key of keys) {
     all.add(key);
-    for (const suffix of renderings) all.add(`${key}|${suffix}`);
+    for (const suffix of renderings.get(familyOf(key)) ?? []) all.add(`${key}|${suffix}`);
   }
   return all;
 }

@@ -89,6 +89,8 @@ export interface InvalidationEvent {
   mode: "auto" | "hard" | "soft";
   /** Region that made the change (it applies it at once, before the event travels). */
   from: string;
+  /** On the queue: the regions the writer's push did not reach (every region when absent). */
+  regions?: string[];
 }
 
 export interface ShieldStats {
