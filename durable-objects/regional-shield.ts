@@ -64,6 +64,9 @@ export class RegionalShield extends DurableObject<Cloudflare.Env> {
   /** Answers one tier request: from storage, by joining a load in flight, or from the origin. */
   async get(req: TierRequest, policy: ShieldPolicy): Promise<ShieldAnswer> {
     if (policy.shieldFault) throw new RegistryError("ORIGIN_UNAVAILABLE", `shield ${policy.region} unavailable (injected fault)`, { detail: { tier: "shield" } });
+    // A replica loading from this owner keeps its copy at most this long (stale-if-error
+    // included): until then, changes to the key are passed on to it.
+    if (req.replica) this.storage.noteReplica(req.key, req.replica, req.immutable ? 0 : Date.now() + (policy.ttlSeconds + policy.staleIfErrorSeconds) * 1000);
     const rate = this.rates.hit(req.key);
     const answer = await this.lookup(req, policy);
     answer.rate = rate;
@@ -76,10 +79,15 @@ export class RegionalShield extends DurableObject<Cloudflare.Env> {
     return (await this.lookup(req, policy)).kind !== "missing";
   }
 
-  /** Applies invalidation events to this shard: hard deletes or soft (stale) marks. */
-  /** `lag.events`: the events whose lag this shard records for its region (each is counted once there). */
-  apply(events: InvalidationEvent[], mode: "hard" | "soft", lag?: { at: number; events: string[] }): number {
+  /**
+   * Applies invalidation events to this shard: hard deletes or soft (stale) marks. `lag.events`:
+   * the events whose lag this shard records for its region (each is counted once there).
+   * `forward`: this shard is the keys' owner, and passes the events on to the shards it knows
+   * hold replicas of them (a hard change ends those copies, so they are forgotten here too).
+   */
+  async apply(events: InvalidationEvent[], mode: "hard" | "soft", opts: { lag?: { at: number; events: string[] }; forward?: boolean } = {}): Promise<number> {
     let touched = 0;
+    const replicas = new Map<string, InvalidationEvent[]>();
     for (const event of events) {
       const keys = this.storage.invalidate({ keys: event.keys, tags: event.tags, prefix: event.prefix }, event.version, mode);
       for (const key of new Set([...event.keys, ...keys])) {
@@ -88,8 +96,11 @@ export class RegionalShield extends DurableObject<Cloudflare.Env> {
         this.loads.forgetStartedBy(key, event.version);
       }
       touched += keys.length;
-      if (lag?.events.includes(event.id)) this.storage.recordLag(Math.max(0, lag.at - event.version));
+      if (opts.lag?.events.includes(event.id)) this.storage.recordLag(Math.max(0, opts.lag.at - event.version));
+      if (!opts.forward) continue;
+      for (const shard of this.storage.replicasOf(event.keys, Date.now(), mode === "hard")) replicas.set(shard, [...(replicas.get(shard) ?? []), event]);
     }
+    await Promise.all([...replicas].map(([shard, list]) => shieldShard(this.env, shard).apply(list, mode)));
     return touched;
   }
 
@@ -168,7 +179,7 @@ export class RegionalShield extends DurableObject<Cloudflare.Env> {
 
   private async load(req: TierRequest, policy: ShieldPolicy, stale: StoredObject | null): Promise<Loaded> {
     const fetchedAt = Date.now();
-    const extras = { fetchedAt, tags: req.tags, request: { ...req, via: undefined } };
+    const extras = { fetchedAt, tags: req.tags, request: { ...req, via: undefined, replica: undefined } };
     // Store only what was read after every change to the key the shield has heard of.
     const current = () => fetchedAt > this.changes.newest(req.key);
 

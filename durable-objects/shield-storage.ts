@@ -32,6 +32,9 @@ const MIGRATIONS = [
    ALTER TABLE objects ADD COLUMN requests INTEGER NOT NULL DEFAULT 0;`,
   // upstream: the copy came from an upstream registry ("fresh", or "stale" while it fails).
   `ALTER TABLE objects ADD COLUMN upstream TEXT;`,
+  // replicas: at a key's owner, the shards holding a replica of it (they loaded it from here),
+  // and until when their copy can be served (0: immutable, for as long as they keep it).
+  `CREATE TABLE replicas (key TEXT NOT NULL, shard TEXT NOT NULL, until INTEGER NOT NULL, PRIMARY KEY (key, shard));`,
 ];
 
 
@@ -173,6 +176,28 @@ export class ShieldStorage {
       else this.sql.exec("UPDATE objects SET stale = 1 WHERE key = ?", row.key);
     }
     return touched;
+  }
+
+  /** Remembers that `shard` holds a replica of `key` until `until` (0: immutable). */
+  noteReplica(key: string, shard: string, until: number): void {
+    this.sql.exec(
+      `INSERT INTO replicas (key, shard, until) VALUES (?, ?, ?)
+       ON CONFLICT (key, shard) DO UPDATE SET until = CASE WHEN until = 0 OR excluded.until = 0 THEN 0 ELSE MAX(until, excluded.until) END`,
+      key, shard, until);
+  }
+
+  /**
+   * The shards holding a replica of any of `keys` that may still be served at `now`. Copies past
+   * their time are forgotten, and with `forget` (a hard change, which ends the copies) all of them.
+   */
+  replicasOf(keys: string[], now: number, forget: boolean): string[] {
+    const shards = new Set<string>();
+    for (const key of keys) {
+      for (const row of this.sql.exec<{ shard: string }>("SELECT shard FROM replicas WHERE key = ? AND (until = 0 OR until > ?)", key, now)) shards.add(row.shard);
+      if (forget) this.sql.exec("DELETE FROM replicas WHERE key = ?", key);
+      else this.sql.exec("DELETE FROM replicas WHERE key = ? AND until != 0 AND until <= ?", key, now);
+    }
+    return [...shards];
   }
 
   /** Forgets remembered "not found" answers for these keys; returns how many there were. */

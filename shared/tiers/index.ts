@@ -242,7 +242,7 @@ export class Tiers {
   /** Asks the shield to hold `req` (prefetch); true once it is stored there. */
   async warm(req: TierRequest): Promise<boolean> {
     const route = this.route(req);
-    return this.shard(route.shard).warm({ ...req, ...(route.via ? { via: route.via } : {}) }, this.policy(route.region)) as Promise<boolean>;
+    return this.shard(route.shard).warm(viaOwner(req, route.shard, route.via), this.policy(route.region)) as Promise<boolean>;
   }
 
   /** Warms `region`'s shields with explicit requests; resolves to how many are now stored. */
@@ -320,7 +320,7 @@ export class Tiers {
 
   /** `/_/purge`: by key, tag or prefix, hard or soft, in every region (and, when configured, by tag in every PoP's L1). */
   async purge(purge: Purge): Promise<string> {
-    const event = newEvent({ keys: purge.keys ?? [], tags: purge.tags, prefix: purge.prefix }, this.region, purge.mode);
+    const event = newEvent({ keys: purge.keys ?? [], tags: purge.tags, prefix: purge.prefix }, this.region, purge.mode, true);
     await applyInRegion(this.env, this.config, this.region, [event], { mode: purge.mode, l1: true });
     await this.enqueue(event);
     if (purge.tags?.length) this.waitUntil(purgeZoneTags(this.env, purge.tags));
@@ -409,7 +409,7 @@ export class Tiers {
   private async call(region: string, shard: string, via: string | undefined, spread: number, req: TierRequest): Promise<ShieldAnswer> {
     const started = Date.now();
     try {
-      const answer = (await this.shard(shard).get({ ...req, ...(via ? { via } : {}) }, this.policy(region))) as ShieldAnswer;
+      const answer = (await this.shard(shard).get(viaOwner(req, shard, via), this.policy(region))) as ShieldAnswer;
       recordOutcome(region, true, Date.now() - started, this.config.tiers);
       observeRate(region, req.key, answer.rate, spread, this.config.tiers);
       if (answer.state === "L2-STALE") edgeMetrics.inc("pkgedge_stale_served_total", STALE_HELP, { region: this.region });
@@ -419,6 +419,11 @@ export class Tiers {
       throw err;
     }
   }
+}
+
+/** A request to a hot key's replica `shard` names its owner, and the replica itself for the owner to remember. */
+function viaOwner(req: TierRequest, shard: string, via: string | undefined): TierRequest {
+  return via ? { ...req, via, replica: shard } : req;
 }
 
 /** Origin failures are reported by a healthy shield; anything else means the shield itself failed. */

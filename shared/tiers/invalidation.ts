@@ -7,7 +7,7 @@
 // the write committed, so a duplicated or late event never brings back older data.
 import type { Config } from "../config";
 import { forgetL1 } from "./l1-index";
-import { replicasFor, shardName, shieldShard } from "./hash-ring";
+import { shardFor, shardName, shieldShard } from "./hash-ring";
 import type { InvalidationEvent } from "./types";
 
 
@@ -23,7 +23,7 @@ export interface Change {
   removal?: boolean;
 }
 
-export function newEvent(change: Change, from: string, mode: InvalidationEvent["mode"] = "auto"): InvalidationEvent {
+export function newEvent(change: Change, from: string, mode: InvalidationEvent["mode"] = "auto", everyShard = change.removal): InvalidationEvent {
   return {
     id: crypto.randomUUID(),
     version: Date.now(),
@@ -32,20 +32,20 @@ export function newEvent(change: Change, from: string, mode: InvalidationEvent["
     ...(change.prefix ? { prefix: change.prefix } : {}),
     mode,
     from,
+    ...(everyShard ? { everyShard: true } : {}),
   };
 }
 
 /**
- * The shards of `region` that can hold what an event selects. Keys alone: each key's owner and
- * the shards its replicas go to when it is hot (the same ring walk reads take), so a publish
- * asks 1-3 shards instead of all of them. Tags and prefixes can select keys anywhere: every shard.
+ * The shards of `region` an event goes to, and whether they pass it on to the replicas they
+ * know of. Keys alone: each key's owner, which knows which shards hold replicas of it (they
+ * load from it), so a publish asks one shard per key instead of all of them. Tags and prefixes
+ * can select keys anywhere, and removals and purges must reach every copy: every shard.
  */
-function shardsFor(config: Config, region: string, event: InvalidationEvent): string[] {
+function shardsFor(config: Config, region: string, event: InvalidationEvent): { shards: string[]; forward: boolean } {
   const n = config.tiers.shards;
-  if (event.tags?.length || event.prefix) return Array.from({ length: n }, (_, i) => shardName(region, i));
-  const out = new Set<string>();
-  for (const key of event.keys) for (const shard of replicasFor(region, n, key, config.tiers.hotKeyReplicas)) out.add(shard);
-  return [...out];
+  if (event.tags?.length || event.prefix || event.everyShard) return { shards: Array.from({ length: n }, (_, i) => shardName(region, i)), forward: false };
+  return { shards: [...new Set(event.keys.map((key) => shardFor(region, n, key)))], forward: true };
 }
 
 /**
@@ -64,18 +64,21 @@ export async function applyInRegion(env: Cloudflare.Env, config: Config, region:
   }
   // One call per shard and mode, carrying every event that shard can hold; each event's lag is
   // recorded by the first shard it goes to, so the region counts it once.
-  const calls = new Map<string, { shard: string; mode: "hard" | "soft"; events: InvalidationEvent[]; lagged: string[] }>();
+  const calls = new Map<string, { shard: string; mode: "hard" | "soft"; forward: boolean; events: InvalidationEvent[]; lagged: string[] }>();
   for (const [m, list] of byMode) {
     for (const event of list) {
-      shardsFor(config, region, event).forEach((shard, i) => {
-        const call = calls.get(`${shard}|${m}`) ?? calls.set(`${shard}|${m}`, { shard, mode: m, events: [], lagged: [] }).get(`${shard}|${m}`)!;
+      const { shards, forward } = shardsFor(config, region, event);
+      shards.forEach((shard, i) => {
+        const id = `${shard}|${m}|${forward}`;
+        const call = calls.get(id) ?? calls.set(id, { shard, mode: m, forward, events: [], lagged: [] }).get(id)!;
         call.events.push(event);
         if (i === 0) call.lagged.push(event.id);
       });
     }
   }
   const at = Date.now();
-  await Promise.all([...calls.values()].map((c) => shieldShard(env, c.shard).apply(c.events, c.mode, { at, events: c.lagged })));
+  await Promise.all([...calls.values()].map((c) =>
+    shieldShard(env, c.shard).apply(c.events, c.mode, { lag: { at, events: c.lagged }, forward: c.forward })));
   if (opts.l1) {
     for (const event of events) await forgetL1(region, event.keys, { tags: event.tags, prefix: event.prefix, version: event.version });
   }

@@ -18,6 +18,8 @@ export interface TierRequest {
   tags?: string[];
   /** Set for a hot key's replica shard: load from this (owner) shard instead of the origin. */
   via?: string;
+  /** Set by a replica loading from the owner: the replica's shard, which the owner remembers. */
+  replica?: string;
   /**
    * Where the object comes from when the origin does not hold it and the name is not hosted
    * here: the upstream registry, through its mirror (shared/upstream/). Absent: origin only.
@@ -91,6 +93,12 @@ export interface InvalidationEvent {
   from: string;
   /** On the queue: the regions the writer's push did not reach (every region when absent). */
   regions?: string[];
+  /**
+   * Removals and purges go to every shard, replicas included whether their owner knows of them
+   * or not: a copy the owner lost track of (or made before it tracked replicas) must not outlive
+   * them. Other key changes go to each key's owner, which passes them on to its replicas.
+   */
+  everyShard?: boolean;
 }
 
 export interface ShieldStats {

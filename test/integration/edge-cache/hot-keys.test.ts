@@ -48,3 +48,25 @@ it("a hot key spreads over several shards with one origin read, then cools back 
   expect([...delta(calm, await servedBy()).keys()]).toEqual([owner]);
   expect(await originReads(REGION)).toBe(reads + 1);
 });
+
+// Invalidations go to a key's owner shard alone, which passes them on to the replicas that
+// loaded from it: every replica must have the change, in this region at once and in the others
+// (eager everywhere here: a lazy region serves each stale copy once by design).
+it("a publish reaches every replica of a hot key, in the writer's region and the others", { timeout: 20_000 }, async () => {
+  const name = "hot-key-publish";
+  const fetch = workerWith({ ...vars, INVALIDATION_STRATEGY: "us-east:eager,eu-west:eager,ap-south:eager" });
+  const npm = await npmPublisher(fetch);
+  expect((await npm.publish(name, "1.0.0")).status).toBe(201);
+  for (const region of ["us-east", REGION]) {
+    const before = new Map([...await shardStats()].filter(([id]) => id.startsWith(`${region}/`)).map(([id, s]) => [id, s.hits]));
+    for (let i = 0; i < 60; i++) expect((await readPackument(fetch, name, region)).versions).toEqual(["1.0.0"]);
+    const hitBy = [...await shardStats()].filter(([id, s]) => id.startsWith(`${region}/`) && s.hits > (before.get(id) ?? 0));
+    expect(hitBy.length, `${region}: copies served by more than the owner`).toBeGreaterThan(1);
+  }
+
+  expect((await npm.publish(name, "1.1.0")).status).toBe(201);
+  for (const region of ["us-east", REGION]) {
+    // Still hot, so these spread over the owner and its replicas: none may answer the old version.
+    for (let i = 0; i < 40; i++) expect((await readPackument(fetch, name, region)).versions, `${region} read ${i}`).toEqual(["1.0.0", "1.1.0"]);
+  }
+});
