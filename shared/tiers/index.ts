@@ -275,9 +275,12 @@ export class Tiers {
       ]);
       return;
     }
+    const appeared = change.appeared ?? [];
     await Promise.all([
       applyInRegion(this.env, this.config, this.region, [event], { mode: "hard", l1: true }),
-      this.dropNegativesIn(others, event.keys, event.version),
+      appeared.length > 0 ? forgetL1(this.region, appeared, { version: event.version }) : null,
+      this.dropNegativesIn([this.region], appeared, event.version),
+      this.dropNegativesIn(others, [...event.keys, ...appeared], event.version),
     ]);
     // The other regions after the response: the writer's own push (without it a change waits
     // for the queue's batching, 0.4-0.7 s locally), and the queue only for a region it missed.
@@ -311,6 +314,7 @@ export class Tiers {
    * at most).
    */
   private async dropNegativesIn(regions: string[], keys: string[], version: number): Promise<void> {
+    if (keys.length === 0) return;
     await Promise.all(regions.map(async (region) => {
       const byShard = Map.groupBy(keys, (key) => shardFor(region, this.config.tiers.shards, key));
       await Promise.all([...byShard].map(([shard, list]) => this.shard(shard).forgetNotFound(list, version)));

@@ -14,6 +14,11 @@ import type { InvalidationEvent } from "./types";
 export interface Change {
   /** Keys the write made stale, in the shields and in L1 (with every rendering of them). */
   keys: string[];
+  /**
+   * Immutable keys the write created (a new version's tarball): nothing can hold an older copy,
+   * so only remembered not-founds of them go, in every region at once; no event carries them.
+   */
+  appeared?: string[];
   tags?: string[];
   prefix?: string;
   /**

@@ -94,8 +94,8 @@ export function packumentRendering(form: PackumentForm, origin: string, cooldown
  * versions it added (a request before the publish may be remembered as not found).
  */
 export function packumentChange(name: string, { removedVersions = [], addedVersions = [] }: { removedVersions?: string[]; addedVersions?: string[] } = {}): Change {
-  const tarballs = [...removedVersions, ...addedVersions].map((v) => tarballCacheKey(name, tarballFile(name, v)));
-  return { keys: [packumentCacheKey(name), ...tarballs], removal: removedVersions.length > 0 };
+  const tarball = (v: string) => tarballCacheKey(name, tarballFile(name, v));
+  return { keys: [packumentCacheKey(name), ...removedVersions.map(tarball)], appeared: addedVersions.map(tarball), removal: removedVersions.length > 0 };
 }
 
 /** The change of deleting one tarball file. */

@@ -107,7 +107,7 @@ export function projectDocument(): Variant {
 
 /** An upload added files: the document changes, and remembered not-founds of the files go. */
 export function uploadChange(project: string, filenames: string[]): Change {
-  return { keys: [projectCacheKey(project), ...filenames.flatMap((f) => [fileCacheKey(project, f), metadataCacheKey(project, f)])] };
+  return { keys: [projectCacheKey(project)], appeared: filenames.flatMap((f) => [fileCacheKey(project, f), metadataCacheKey(project, f)]) };
 }
 
 /** A yank, unyank or status change: only the document changes. Quarantine hides files: a removal. */
