@@ -9,7 +9,7 @@ import { loadConfig } from "../shared/config";
 import { RegistryError } from "../shared/errors";
 import { ObjectStore, type OriginObject } from "../shared/origin";
 import { upstreamOf } from "../shared/upstream/policy";
-import type { MirrorAnswer, UpstreamRef } from "../shared/upstream/types";
+import type { MirrorAnswer, UpstreamCall, UpstreamRef } from "../shared/upstream/types";
 import { shieldShard } from "../shared/tiers/hash-ring";
 import { SingleFlight } from "../shared/tiers/isolate-state";
 import type { InvalidationEvent, ObjectMeta, ShieldAnswer, ShieldLoad, ShieldPolicy, ShieldStats, TierRequest } from "../shared/tiers/types";
@@ -115,6 +115,11 @@ export class RegionalShield extends DurableObject<Cloudflare.Env> {
       this.loads.forgetStartedBy(key, version);
     }
     return this.storage.forgetNegative(keys);
+  }
+
+  /** Counts upstream requests for the metrics: its own misses', and those the edge made for a key it owns. */
+  countUpstream(calls: UpstreamCall[]): void {
+    for (const call of calls) this.storage.count(`upstream|${call.protocol}|${call.kind}|${call.status}`);
   }
 
   /** The most requested keys of this shard and how to load them (for `/_/warm`). */
@@ -241,7 +246,7 @@ export class RegionalShield extends DurableObject<Cloudflare.Env> {
    */
   private async fromUpstream(ref: UpstreamRef): Promise<MirrorAnswer> {
     const answer = (await upstreamMirror(this.env, ref.originKey).ensure(ref)) as MirrorAnswer;
-    for (const call of answer.calls) this.storage.count(`upstream|${call.protocol}|${call.kind}|${call.status}`);
+    this.countUpstream(answer.calls);
     if (answer.state === "unavailable") throw unavailableUpstream(answer);
     return answer;
   }

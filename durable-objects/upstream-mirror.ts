@@ -62,12 +62,17 @@ export class UpstreamMirror extends DurableObject<Cloudflare.Env> {
     });
   }
 
-  /** Makes sure the origin holds a current copy of `ref`, asking the upstream only when it must. */
-  async ensure(ref: UpstreamRef): Promise<MirrorAnswer> {
+  /**
+   * Makes sure the origin holds a current copy of `ref`, asking the upstream only when it must.
+   * `maxAgeMs`: a copy checked longer ago than this is checked again now, even within its
+   * lifetime (a lockfile names a version newer than the copy).
+   */
+  async ensure(ref: UpstreamRef, maxAgeMs?: number): Promise<MirrorAnswer> {
     const config = loadConfig(this.env);
     const now = Date.now();
     const s = this.state;
-    if (s.present && (ref.immutable || now - s.checkedAt < config.upstream.metadataTtlSeconds * 1000)) return { state: "fresh", calls: [] };
+    const lifetime = Math.min(config.upstream.metadataTtlSeconds * 1000, maxAgeMs ?? Number.POSITIVE_INFINITY);
+    if (s.present && (ref.immutable || now - s.checkedAt < lifetime)) return { state: "fresh", calls: [] };
     if (!s.present && s.missingUntil !== undefined && now < s.missingUntil) return { state: "missing", calls: [] };
     if (s.retryAt !== undefined && now < s.retryAt) return this.failing(Math.ceil((s.retryAt - now) / 1000), "upstream registry failing; retrying later", []);
     const joined = this.flight !== null;

@@ -24,6 +24,7 @@ import { epochOf, fillMayLand, forgetL1, forgetNegativeL1, rememberFill, renderi
 import { lockstepTee } from "./lockstep-tee";
 import { purgeZoneTags } from "./zone-purge";
 import type { ShieldStub } from "../../durable-objects/regional-shield";
+import type { UpstreamCall } from "../upstream/types";
 import type { CacheState, ObjectMeta, ShieldAnswer, ShieldPolicy, ShieldStats, TierRequest } from "./types";
 
 export type { CacheState, InvalidationEvent, ObjectKind, ObjectMeta, ShieldStats, TierRequest } from "./types";
@@ -338,6 +339,11 @@ export class Tiers {
       // The write stands; other regions then converge by expiry (L2_METADATA_TTL) instead.
       log.error("invalidation event not queued", { event: event.id, error: err instanceof Error ? err.message : "unknown" });
     }
+  }
+
+  /** Upstream requests the edge made itself for `key` (not a shield's miss): counted by the key's owner shard. */
+  async countUpstream(key: string, calls: UpstreamCall[]): Promise<void> {
+    if (calls.length > 0) await this.shard(shardFor(this.region, this.config.tiers.shards, key)).countUpstream(calls);
   }
 
   /** Stats of every shard of every region, for /_/metrics. */

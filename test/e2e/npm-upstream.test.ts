@@ -5,6 +5,7 @@
 // region; private names never reach the upstream; a hosted name is never mixed with the
 // upstream's; an upstream outage is invisible for what was cached and a 503 (never a 404) for
 // what was not; and the release-age cooldown hides young versions and refuses their tarballs.
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -38,6 +39,7 @@ beforeAll(async () => {
     { name: "up-pf-a", versions: [{ version: "1.0.0", dependencies: { "up-pf-b": "^1.0.0" }, time: OLD }] },
     { name: "up-pf-b", versions: [{ version: "1.0.0", dependencies: { "up-pf-c": "^1.0.0" }, time: OLD }] },
     { name: "up-pf-c", versions: [{ version: "1.0.0", time: OLD }] },
+    { name: "up-late", versions: [{ version: "1.0.0", time: OLD }] },
   ]);
   const vars = {
     NPM_UPSTREAM: upstream.url,
@@ -196,6 +198,40 @@ describe("takedowns", () => {
     }
     const audit = await (await fetch(`${registry.url}/_/audit?action=upstream.removed`, { headers: { authorization: `Bearer ${registry.adminToken}` } })).json() as { entries: Array<{ target: string; detail: { versions: string[] } }> };
     expect(audit.entries.some((e) => e.target === "up-takedown" && e.detail.versions.includes("1.0.0"))).toBe(true);
+  });
+});
+
+describe("a lockfile newer than pkgedge's copy", () => {
+  test("a version published upstream after the packument was cached installs by its lockfile URL; a version that does not exist is a 404 that costs the upstream one request per 5 s", async () => {
+    // Upstream metadata kept for 5 minutes: only the recheck can see the new version in time.
+    const longLived = await startRegistry({ NPM_UPSTREAM: upstream.url, UPSTREAM_METADATA_TTL: "300", L1_METADATA_TTL: "300" });
+    try {
+      const before = (await (await get(`${longLived.npmUrl}up-late`, { region: "us-east" })).json()) as { versions: Record<string, unknown> };
+      expect(Object.keys(before.versions)).toEqual(["1.0.0"]);
+
+      const author = registry.sandbox();
+      const host = new URL(upstream.url).host;
+      const published = await author.npm(["publish", `--registry=${upstream.url}/`, `--//${host}/:_authToken=${upstream.token}`], author.writePackage({ name: "up-late", version: "1.1.0" }));
+      expectSuccess(published, "npm publish of up-late@1.1.0 at the upstream");
+      const integrity = (await upstreamPackument("up-late")).versions["1.1.0"]!.dist.integrity;
+      // Past the recheck interval since pkgedge last asked (workers/npm/live-versions.ts: 5 s).
+      await sleep(5500);
+
+      // What `npm ci` does with a lockfile made against the upstream a moment ago.
+      for (const region of REGIONS) {
+        const res = await get(`${longLived.npmUrl}up-late/-/up-late-1.1.0.tgz`, { region });
+        expect(res.status, region).toBe(200);
+        const bytes = new Uint8Array(await res.arrayBuffer());
+        expect(`sha512-${createHash("sha512").update(bytes).digest("base64")}`, region).toBe(integrity);
+      }
+
+      await sleep(5500);
+      const asked = upstream.gets("/up-late");
+      for (let i = 0; i < 5; i++) expect(await statusOf(`${longLived.npmUrl}up-late/-/up-late-9.9.9.tgz`, { region: REGIONS[i % 3]! })).toBe(404);
+      expect(upstream.gets("/up-late") - asked, "upstream packument requests for 5 unknown-version requests").toBe(1);
+    } finally {
+      await longLived.stop();
+    }
   });
 });
 
