@@ -22,13 +22,14 @@ export function upstreamMirror(env: Cloudflare.Env, originKey: string): MirrorSt
 
 /**
  * The mirrored document `ref` names, from the origin when the copy there satisfies `has`, else
- * after asking its mirror to refresh it (a file asked for before its packument or project page).
- * The mirror's upstream requests are counted with the caller's; no copy and no upstream: a failure.
+ * after asking its mirror to refresh it (a file asked for before its packument or project page;
+ * `maxAgeMs` as for `ensure`). The mirror's upstream requests are counted with the caller's; no
+ * copy and no upstream: a failure.
  */
-export async function mirroredDocumentHaving<T>(ctx: MirrorContext, ref: UpstreamRef, has: (doc: T) => boolean): Promise<T | null> {
+export async function mirroredDocumentHaving<T>(ctx: Pick<MirrorContext, "env" | "store" | "calls">, ref: UpstreamRef, has: (doc: T) => boolean, maxAgeMs?: number): Promise<T | null> {
   const held = (await ctx.store.readJson<T>(ref.originKey))?.doc ?? null;
   if (held && has(held)) return held;
-  const answer = await upstreamMirror(ctx.env, ref.originKey).ensure(ref);
+  const answer = await upstreamMirror(ctx.env, ref.originKey).ensure(ref, maxAgeMs);
   ctx.calls.push(...answer.calls);
   if (answer.state === "unavailable") throw new UpstreamFailure(answer.message ?? "upstream registry unavailable", answer.retryAfter);
   return (await ctx.store.readJson<T>(ref.originKey))?.doc ?? null;

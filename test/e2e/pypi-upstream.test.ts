@@ -6,6 +6,7 @@
 // audited; private names never reach the upstream; the cooldown hides files without an upload
 // time (a PEP 503 page gives none) and refuses them; and with the upstream stopped a fresh venv
 // installs the same chain again.
+import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
@@ -24,6 +25,7 @@ const PROJECTS: PyProject[] = [
   { name: "up-takedown", version: "1.0", module: "up_takedown" },
   { name: "up-takedown", version: "1.1", module: "up_takedown" },
   { name: "acme-secret", version: "1.0", module: "acme_secret" },
+  { name: "up-late", version: "1.0", module: "up_late" },
 ];
 const CHAIN = "up-top==1.0 -> up.middle==1.0 -> Up_Base==1.0";
 
@@ -158,6 +160,38 @@ describe("pip through pkgedge with a PEP 503 upstream", () => {
     for (const region of REGIONS) expect(await statusOf(`${registry.url}/pypi/files/up-takedown/${basename(gone)}`, { region })).toBe(404);
     const audit = (await (await fetch(`${registry.url}/_/audit?action=upstream.removed`, { headers: { authorization: `Bearer ${registry.adminToken}` } })).json()) as { entries: Array<{ target: string; detail: { files: string[] } }> };
     expect(audit.entries.some((e) => e.target === "up-takedown" && e.detail.files.includes(basename(gone)))).toBe(true);
+  });
+});
+
+describe("a lock newer than pkgedge's copy of the page", () => {
+  test("a file added upstream after the page was cached downloads by its URL in every region; a file that does not exist costs the upstream one request per 5 s", async () => {
+    // Upstream pages kept for 5 minutes: only the recheck can see the new file in time.
+    const longLived = await startRegistry({ PYPI_UPSTREAM: upstream.url, UPSTREAM_METADATA_TTL: "300", L1_METADATA_TTL: "300" });
+    try {
+      expect((await get(`${longLived.url}/pypi/simple/up-late/`, { region: "us-east" })).status).toBe(200);
+      const added = await buildProject(root, { name: "up-late", version: "1.1", module: "up_late" });
+      for (const file of added) {
+        copyFileSync(file, join(tree, "files", basename(file)));
+        if (file.endsWith(".whl")) await writeCoreMetadata(file, `${join(tree, "files", basename(file))}.metadata`);
+      }
+      filesByProject.set("up-late", [...filesByProject.get("up-late")!, ...added]);
+      writeTree();
+      // Past the recheck interval since pkgedge last asked (workers/upstream-recheck.ts: 5 s).
+      await sleep(5500);
+      const wheel = added.find((f) => f.endsWith(".whl"))!;
+      for (const region of REGIONS) {
+        const res = await get(`${longLived.url}/pypi/files/up-late/${basename(wheel)}`, { region });
+        expect(res.status, region).toBe(200);
+        expect(createHash("sha256").update(new Uint8Array(await res.arrayBuffer())).digest("hex"), region).toBe(sha256File(wheel));
+      }
+
+      await sleep(5500);
+      const asked = upstreamGets("/simple/up-late/");
+      for (let i = 0; i < 5; i++) expect(await statusOf(`${longLived.url}/pypi/files/up-late/up_late-9.9-py3-none-any.whl`, { region: REGIONS[i % 3]! })).toBe(404);
+      expect(upstreamGets("/simple/up-late/") - asked, "upstream page requests for 5 unknown-file requests").toBe(1);
+    } finally {
+      await longLived.stop();
+    }
   });
 });
 

@@ -10,8 +10,8 @@ import { ObjectStore } from "../../shared/origin";
 import type { CacheState } from "../../shared/tiers";
 import { RecentSet } from "../../shared/tiers/isolate-state";
 import { describeAge, releaseCutoff } from "../../shared/upstream/policy";
+import { recheckedUpstreamDocument } from "../upstream-recheck";
 import { publishedTooRecently, type Cooldown } from "./cooldown";
-import { upstreamMirror } from "../../durable-objects/upstream-mirror";
 import { packumentObject } from "./keys";
 import { packumentRequest, upstreamPackumentRef } from "./objects";
 import { isLive, type Packument } from "./packument";
@@ -56,27 +56,6 @@ function check(versions: Versions, version: string, state: CacheState, c: Contex
   return { live: versions.live.has(version), state, upstream, tooYoung: young };
 }
 
-// A lockfile can name a version the upstream published after our copy of its packument was
-// read. Before a 404, the copy is checked with the upstream again, at most this often per
-// package for the whole deployment (the package's one mirror), so requests for versions that do
-// not exist cannot make the upstream a target.
-export const UPSTREAM_RECHECK_MS = 5_000;
-
-/** The upstream packument as the origin holds it, checked with the upstream if it lacks `version`. */
-async function recheckedUpstream(c: Context, name: string, version: string, known: Versions): Promise<Versions> {
-  const ref = upstreamPackumentRef(name);
-  const store = new ObjectStore(c.env.BLOBS);
-  let held = (await store.readJson<Packument>(ref.originKey))?.doc ?? null;
-  if (!held || !Object.hasOwn(held.versions, version)) {
-    const answer = await upstreamMirror(c.env, ref.originKey).ensure(ref, UPSTREAM_RECHECK_MS);
-    await c.get("tiers").countUpstream(ref.key, answer.calls);
-    // The upstream failing: what is known stands (the version stays unknown).
-    if (answer.state !== "fresh") return known;
-    held = (await store.readJson<Packument>(ref.originKey))?.doc ?? null;
-  }
-  return held?._upstream ? versionsOf(held) : known;
-}
-
 /**
  * Whether `version` is published. A package the tiers call absent is trusted (a publish drops
  * that answer everywhere); a hosted packument that lacks the version is checked at the origin,
@@ -95,7 +74,9 @@ export async function isLiveVersion(c: Context, name: string, version: string): 
     versions = versionsOf(stored?.doc ?? null);
     state = "MISS";
   } else if (!versions.live.has(version)) {
-    versions = await recheckedUpstream(c, name, version, versions);
+    // A lockfile newer than the tiers' copy (workers/upstream-recheck.ts).
+    const doc = await recheckedUpstreamDocument<Packument>(c, upstreamPackumentRef(name), (d) => Object.hasOwn(d.versions, version));
+    if (doc?._upstream) versions = versionsOf(doc);
     state = "MISS";
   }
   if (versions.live.size > 0) recent.set(name, versions);

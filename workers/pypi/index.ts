@@ -14,7 +14,8 @@ import { negotiate, type Negotiated } from "./negotiation";
 import { acceptedEncodings } from "../../shared/http/encoding";
 import { describeAge, releaseCutoff } from "../../shared/upstream/policy";
 import { uploadedTooRecently } from "./cooldown";
-import { fileRequest, metadataRequest, projectDocument, projectPage, projectRequest } from "./objects";
+import { fileRequest, metadataRequest, projectDocument, projectPage, projectRequest, upstreamProjectRef } from "./objects";
+import { recheckedUpstreamDocument } from "../upstream-recheck";
 import { servedFile, type ProjectDoc } from "./project";
 import { prefetchProject } from "./prefetch";
 import { projectUrl, renderIndexHtml, renderIndexJson } from "./simple-page";
@@ -95,7 +96,12 @@ pypi.get("/files/:project/:file", async (c) => {
   requireAccess(c, "read", project);
   const wantsMetadata = file.endsWith(".metadata");
   const filename = wantsMetadata ? file.slice(0, -".metadata".length) : file;
-  const doc = await documentOf(c, project);
+  let doc = await documentOf(c, project);
+  if (doc?._upstream && !servedFile(doc, filename)) {
+    // A lock newer than the tiers' copy of the page (workers/upstream-recheck.ts).
+    const newer = await recheckedUpstreamDocument<ProjectDoc>(c, upstreamProjectRef(project), (d) => Object.hasOwn(d.files, filename));
+    if (newer?._upstream && !newer.deleted) doc = newer;
+  }
   const entry = doc ? servedFile(doc, filename) : null;
   if (!entry || (wantsMetadata && !entry.coreMetadataSha256)) throw notFound(`file ${file} not found`);
   const cutoff = doc?._upstream ? releaseCutoff(c.get("config"), "pypi", project) : null;
