@@ -1,10 +1,18 @@
 // The shield's SQLite tables: cached objects split into chunks (a SQLite row holds at most 2 MB),
 // plus the counters behind the metrics. Schema changes are new migrations, never edits.
+//
+// Reads write nothing: a Durable Object holds every reply until its writes are durable (the
+// output gate), so a hit that bumped its popularity and a counter would wait for a commit. Hits
+// (last access, request counts) and counters are kept in memory and written with the next write
+// of this storage, or FLUSH_MS after the first of them, whichever comes first; stats() and
+// topRequests() write them before reading. A crash loses at most FLUSH_MS of them (metrics and
+// the LRU order only, never an object).
 
 import { LAG_BUCKETS_MS } from "../shared/metrics";
 import type { ObjectMeta, ShieldStats, TierRequest } from "../shared/tiers/types";
 
 const CHUNK_BYTES = 1024 * 1024;
+const FLUSH_MS = 1000;
 
 const MIGRATIONS = [
   `CREATE TABLE objects (
@@ -70,8 +78,13 @@ export interface Selector {
 export class ShieldStorage {
   /** Bytes stored, kept in memory so eviction does not sum the table on every write. */
   private storedBytes: number;
+  /** Hits not yet written: the latest access time and how many, per key. */
+  private readonly accesses = new Map<string, { at: number; requests: number }>();
+  /** Counter increments not yet written. */
+  private readonly counts = new Map<string, number>();
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(private readonly sql: SqlStorage) {
+  constructor(private readonly sql: SqlStorage, private readonly flushAfterMs = FLUSH_MS) {
     sql.exec("CREATE TABLE IF NOT EXISTS _migrations (id INTEGER PRIMARY KEY)");
     const applied = sql.exec<{ id: number }>("SELECT COALESCE(MAX(id), -1) AS id FROM _migrations").one().id;
     MIGRATIONS.forEach((statement, id) => {
@@ -94,12 +107,12 @@ export class ShieldStorage {
       bytes.set(new Uint8Array(chunk.data), offset);
       offset += chunk.data.byteLength;
     }
-    this.sql.exec("UPDATE objects SET last_access = ?, requests = requests + 1 WHERE key = ?", now, key);
     if (offset !== row.size) {
       // Never serve a torn object; forget it and let the caller refetch.
       this.delete(key);
       return null;
     }
+    this.noteAccess(key, now);
     return {
       meta: {
         etag: row.etag, contentType: row.content_type, size: row.size, fetchedAt: row.fetched_at,
@@ -114,8 +127,43 @@ export class ShieldStorage {
     };
   }
 
+  /** Counts a request for `key`'s copy (its popularity and LRU position), written later. */
+  private noteAccess(key: string, now: number): void {
+    const seen = this.accesses.get(key);
+    this.accesses.set(key, { at: Math.max(now, seen?.at ?? 0), requests: (seen?.requests ?? 0) + 1 });
+    this.flushSoon();
+  }
+
+  /** Writes the hits and counters kept in memory (one statement each). */
+  flush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    if (this.accesses.size > 0) {
+      const rows = [...this.accesses];
+      this.accesses.clear();
+      this.sql.exec(
+        `UPDATE objects SET last_access = MAX(last_access, a.at), requests = requests + a.n
+         FROM (SELECT value ->> '$[0]' AS key, value ->> '$[1]' AS at, value ->> '$[2]' AS n FROM json_each(?)) AS a
+         WHERE objects.key = a.key`,
+        JSON.stringify(rows.map(([key, a]) => [key, a.at, a.requests])));
+    }
+    if (this.counts.size > 0) {
+      const rows = [...this.counts];
+      this.counts.clear();
+      this.sql.exec(
+        `INSERT INTO counters (name, value) VALUES ${rows.map(() => "(?, ?)").join(", ")} ON CONFLICT (name) DO UPDATE SET value = value + excluded.value`,
+        ...rows.flat());
+    }
+  }
+
+  private flushSoon(): void {
+    this.flushTimer ??= setTimeout(() => this.flush(), this.flushAfterMs);
+  }
+
   /** Stores an object, then evicts least recently used ones while the total exceeds `maxTotalBytes`. */
   write(key: string, meta: ObjectMeta, bytes: Uint8Array, expiresAt: number, maxTotalBytes = Infinity, extras: WriteExtras = { fetchedAt: Date.now() }): void {
+    // Eviction goes by last access: the hits kept in memory count.
+    this.flush();
     this.delete(key);
     const chunks = Math.ceil(bytes.byteLength / CHUNK_BYTES);
     for (let i = 0; i < chunks; i++) {
@@ -138,6 +186,7 @@ export class ShieldStorage {
 
   /** Remembers that the origin has no such object, until `expiresAt`. */
   writeNegative(key: string, expiresAt: number, extras: WriteExtras): void {
+    this.flush();
     this.delete(key);
     this.sql.exec(
       `INSERT INTO objects (key, etag, content_type, size, chunks, expires_at, stored_at, last_access, negative, fetched_at, tags, request)
@@ -209,6 +258,7 @@ export class ShieldStorage {
 
   /** The most requested keys and how to load them, for warming another region. */
   topRequests(limit: number): Array<{ request: TierRequest; requests: number }> {
+    this.flush();
     return this.sql
       .exec<{ request: string; requests: number }>(
         "SELECT request, requests FROM objects WHERE negative = 0 AND request IS NOT NULL ORDER BY requests DESC LIMIT ?", limit)
@@ -230,6 +280,7 @@ export class ShieldStorage {
   }
 
   delete(key: string): number {
+    this.accesses.delete(key);
     const gone = this.sql.exec<{ size: number }>("DELETE FROM objects WHERE key = ? RETURNING size", key).toArray();
     for (const row of gone) this.storedBytes -= row.size;
     const removed = gone.length;
@@ -237,13 +288,14 @@ export class ShieldStorage {
     return removed;
   }
 
+  /** Adds to a counter, written with the next flush. */
   count(name: Counter | `lag_${string}`, by = 1): void {
-    this.sql.exec(
-      "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
-      name, by);
+    this.counts.set(name, (this.counts.get(name) ?? 0) + by);
+    this.flushSoon();
   }
 
   stats(): ShieldStats {
+    this.flush();
     const counters = new Map<string, number>();
     for (const row of this.sql.exec<{ name: string; value: number }>("SELECT name, value FROM counters")) {
       counters.set(row.name, row.value);

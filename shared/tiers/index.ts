@@ -137,6 +137,11 @@ export class Tiers {
       const hot = this.fromHot(k.key, k.epoch);
       if (hot) return k.encoding ? { ...hot, encoding: k.encoding } : hot;
     }
+    // A rendering made or being made for this epoch is served from memory until its L1 copy has
+    // landed: a burst of requests for a large document reads it neither from L1 nor twice.
+    const id = regionKey(this.region, `${req.key}|${variant.suffix}\n${epoch}`);
+    const running = renderings.join(id);
+    if (running) return this.joinRendering(running);
     const l1 = await EdgeCache.open(this.region);
     for (const k of candidates) {
       const hit = await this.fromL1(l1, k.key, k.epoch, req);
@@ -144,11 +149,17 @@ export class Tiers {
       if (hit?.found && k.encoding) return { ...hit, encoding: k.encoding };
       if (hit) return hit;
     }
-    const id = regionKey(this.region, `${req.key}|${variant.suffix}\n${epoch}`);
-    const flight = renderings.run(id, () => this.renderOnce(l1, l1Key, req, variant, epoch, coded));
-    if (!flight.joined) return flight.promise;
+    const started = renderings.join(id);
+    if (started) return this.joinRendering(started);
+    let landed: Promise<unknown> = Promise.resolve();
+    const rendering = this.renderOnce(l1, l1Key, req, variant, epoch, coded, (fill) => (landed = fill));
+    renderings.lead(id, rendering, rendering.then(() => landed, () => undefined));
+    return rendering;
+  }
+
+  private async joinRendering(flight: Promise<Served>): Promise<Served> {
     edgeMetrics.inc("pkgedge_coalesced_total", COALESCED_HELP, { region: this.region });
-    const served = await flight.promise;
+    const served = await flight;
     return served.found ? { ...served, state: "COALESCED" } : served;
   }
 
@@ -198,8 +209,9 @@ export class Tiers {
     return { found: true, state: "L1-HIT", meta: hit.meta, body: bytes };
   }
 
+  /** Renders from the shield's copy; `filling` is handed the L1 write of the rendering, if any. */
   private async renderOnce(l1: EdgeCache, l1Key: string | null, req: TierRequest, variant: Variant, epoch: number,
-    coded: Array<{ key: string; epoch: number; encoding: Encoding }>): Promise<Served> {
+    coded: Array<{ key: string; epoch: number; encoding: Encoding }>, filling: (fill: Promise<void>) => void): Promise<Served> {
     const { answer } = await this.askShieldOnce(req);
     if (answer.kind === "missing") return this.notFound(l1, req, l1Key, epoch, answer.state);
     // A document too large for the shield is still rendered whole (it has to be parsed).
@@ -210,7 +222,7 @@ export class Tiers {
     if (!rendered) return this.notFound(l1, req, l1Key, epoch, answer.state);
     const meta = { ...rendered.meta, ...(answer.meta.fetchedAt ? { fetchedAt: answer.meta.fetchedAt } : {}) };
     if (l1Key && answer.state !== "L2-STALE") {
-      void this.fillL1(l1, epoch, l1Key, meta, rendered.bytes, req);
+      filling(this.fillL1(l1, epoch, l1Key, meta, rendered.bytes, req));
       for (const c of coded) this.fillCoded(l1, c, meta, rendered.bytes, req);
     }
     return { found: true, state: answer.state, meta, body: rendered.bytes, ...(rendered.document !== undefined ? { document: rendered.document } : {}) };

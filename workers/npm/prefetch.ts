@@ -6,7 +6,7 @@ import semver from "semver";
 import { authorize } from "../../shared/auth/permissions";
 import type { Served, Tiers } from "../../shared/tiers";
 import { RecentSet, regionKey } from "../../shared/tiers/isolate-state";
-import { PrefetchRun, countPrefetch, shared } from "../../shared/tiers/prefetch";
+import { PrefetchRun, afterAnswer, countPrefetch, shared } from "../../shared/tiers/prefetch";
 import { assertPackageName } from "./names";
 import { applyCooldown, type Cooldown } from "./cooldown";
 import { cooldownFor } from "./live-versions";
@@ -55,7 +55,7 @@ export function prefetchDependencies(c: Context, name: string, served: Served & 
   const run = new NpmPrefetch(tiers, mayRead, (dep) => cooldownFor(c, dep), settings.prefetchDepth, settings.prefetchFanout);
   // The rendering parsed the document already (on an L1 hit it did not: read it then).
   const doc = asPackument(served.document);
-  c.executionCtx.waitUntil(run.start(name, doc).catch(() => expandedRoots.delete(rootKey)));
+  c.executionCtx.waitUntil(afterAnswer(() => run.start(name, doc)).catch(() => expandedRoots.delete(rootKey)));
 }
 
 /** A rendering's ETag (`"<origin etag>-f"`, `"<origin etag>-f-gzip"`) and the stored one (`"<origin etag>"`) compare equal. */

@@ -51,6 +51,34 @@ describe("request collapsing", () => {
     for (const s of states) expect(["MISS", "COALESCED", "L2-HIT", "L1-HIT"]).toContain(s);
   });
 
+  it("a packument rendered for a cold request serves the requests after it until its L1 copy lands, with no second shield read", async () => {
+    // Large enough that writing the rendering to L1 takes a while after the first answer.
+    const name = "wide-doc";
+    const versions: Record<string, unknown> = {};
+    const time: Record<string, string> = { created: "", modified: "" };
+    for (let i = 0; i < 2000; i++) {
+      const v = `1.0.${i}`;
+      versions[v] = { name, version: v, description: "x".repeat(200), dist: { integrity: "", shasum: "", tarball: `/npm/${name}/-/${name}-${v}.tgz` } };
+      time[v] = "";
+    }
+    const doc = { _id: name, name, _rev: "1-seed", "dist-tags": { latest: "1.0.1999" }, versions, time };
+    await env.BLOBS.put(`npm/${name}/packument.json`, JSON.stringify(doc), { httpMetadata: { contentType: "application/json" } });
+    const get = async () => {
+      const res = await exports.default.fetch(`${BASE}/npm/${name}`);
+      return { state: res.headers.get("x-pkgedge-cache"), body: res.text() };
+    };
+    // The next requests come as soon as the first is answered, before its L1 write can land.
+    const first = await get();
+    const next = await Promise.all(Array.from({ length: 5 }, get));
+    expect(first.state).toBe("MISS");
+    const body = await first.body;
+    for (const r of next) {
+      expect(await r.body).toBe(body);
+      // COALESCED: served from the rendering in memory; L1-HIT: its copy had landed.
+      expect(["COALESCED", "L1-HIT", "HOT-HIT"]).toContain(r.state);
+    }
+  });
+
   it("each region has its own L1 and shields", async () => {
     const url = await seedTarball("regional", "1.0.0", randomBytes(1024));
     const get = async (region: string) => {

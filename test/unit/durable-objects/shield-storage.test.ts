@@ -11,6 +11,12 @@ function withStorage(name: string, fn: (storage: ShieldStorage) => void): Promis
   return runInDurableObject(stub, (_instance, state) => fn(new ShieldStorage(state.storage.sql)));
 }
 
+/** Runs `fn` with the object's raw SQL handle (to open the storage as a restarted object would). */
+function withSql(name: string, fn: (sql: SqlStorage) => Promise<void>): Promise<void> {
+  const stub = env.SHIELD.get(env.SHIELD.idFromName(name));
+  return runInDurableObject(stub, (_instance, state) => fn(state.storage.sql));
+}
+
 describe("ShieldStorage", () => {
   it("round-trips objects larger than one SQLite row (2 MB) through chunks", () =>
     withStorage("chunks", (storage) => {
@@ -54,5 +60,20 @@ describe("ShieldStorage", () => {
       const stats = storage.stats();
       expect(stats.originFetches.blob).toBe(2);
       expect(stats.coalesced).toBe(5);
+    }));
+
+  it("writes hits and counters kept in memory within its flush delay, with no further call", () =>
+    withSql("deferred-counts", async (sql) => {
+      const storage = new ShieldStorage(sql, 20);
+      const request = { key: "k", originKey: "o", kind: "metadata" as const, immutable: false };
+      storage.write("k", meta(1), new Uint8Array([1]), 0, Infinity, { fetchedAt: Date.now(), request });
+      storage.read("k", Date.now());
+      storage.read("k", Date.now());
+      storage.count("hits", 2);
+      await new Promise((r) => setTimeout(r, 100));
+      // A fresh instance over the same tables sees them: they are in SQLite, not only in memory.
+      const reopened = new ShieldStorage(sql);
+      expect(reopened.stats().hits).toBe(2);
+      expect(reopened.topRequests(1)).toEqual([{ request, requests: 2 }]);
     }));
 });
