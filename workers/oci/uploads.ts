@@ -1,10 +1,12 @@
 // Blob pushes (end-4a, end-4b, end-5, end-6, end-11, end-13 and cancel). Bytes stream into R2
-// through a BlobWriter that hashes as it goes; an UploadSession Durable Object keeps the state
+// through a BlobWriter that hashes as it goes (a body sent whole with its length in one put,
+// chunks through resumable parts); an UploadSession Durable Object keeps the state
 // between requests. The digest is checked before the blob becomes visible, and a blob is never
 // copied: its digest is linked to the object the upload wrote. A finish goes through the
 // session's prepare/finalize steps (durable-objects/upload-session.ts), so a crash at any
 // instant leaves a finish the session completes or rolls back, never a blob it could delete.
 import type { Context } from "hono";
+import { crashPoint } from "../../shared/crash-point";
 import { BlobWriter, MAX_WHOLE_BYTES, PART_BYTES, newUpload, type UploadState } from "../../shared/origin";
 import { requireRepositoryAccess } from "./auth";
 import { authorizedRepository, objectStore, repositories } from "./context";
@@ -195,6 +197,8 @@ export async function appendChunk(c: Context): Promise<Response> {
   try {
     if (whole !== null) {
       state = (await BlobWriter.streamWhole(objectStore(c), leased, c.req.raw.body!, whole)).snapshot();
+      // Every byte is in the data object, which the session does not know is complete yet.
+      await crashPoint("oci-whole-stored");
     } else {
       const writer = await BlobWriter.resume(objectStore(c), leased, { multipartStarted: (multipartId) => recordMultipart(stub, leaseId, id, multipartId) });
       state = await writer.append(c.req.raw.body, { persist: true });
