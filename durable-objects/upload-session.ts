@@ -147,9 +147,10 @@ export class UploadSession extends DurableObject<Cloudflare.Env> {
 
   /**
    * A whole finish in one call, for a PUT without a last chunk of an upload smaller than one
-   * part (what skopeo and docker send after one PATCH): its data object already holds every
-   * byte, so this object checks the digest itself (the saved hash state plus the last partial
-   * block), records it (prepare), links the blob and closes (finalize) without the request
+   * part or streamed whole (what skopeo and docker send after one PATCH): its data object
+   * already holds every byte, so this object checks the digest itself (the digest of a whole
+   * one, else the saved hash state plus the last partial block), records it (prepare), links
+   * the blob and closes (finalize) without the request
    * coming back between the steps: two round trips fewer. The same steps in the same order as
    * the three-call finish, so a crash anywhere leaves what that one leaves. "resume": not such an
    * upload; the caller finishes it the long way.
@@ -159,12 +160,14 @@ export class UploadSession extends DurableObject<Cloudflare.Env> {
     if (!session) return "unknown";
     if ("resolved" in session) return session;
     // An empty upload has no data object yet: the long way writes it.
-    if (session.state.multipartId || session.state.received === 0 || session.state.received >= PART_BYTES) return "resume";
+    const { state } = session;
+    if (!state.whole && (state.multipartId || state.received === 0 || state.received >= PART_BYTES)) return "resume";
     return this.ctx.blockConcurrencyWhile(async () => {
       const current = this.current(repository);
       if (!current) return "unknown";
       if (this.leaseLive(current) || current.committing) return "busy";
       const store = this.store();
+      // A whole one needs only its size checked (resume does): its digest is in the state.
       const writer = await BlobWriter.resume(store, current.state, {}, { noMoreBytes: true }).catch(() => null);
       if (!writer) return "resume";
       const actual = writer.digest();

@@ -3,6 +3,7 @@
 // I/O, so timing code inside the Worker sees no CPU). Prints the functions with the most self
 // time and writes a .cpuprofile that Chrome DevTools opens.
 //   node_modules/.bin/node scripts/profile.mjs --workload=publish --count=200
+import { createHash, randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -18,6 +19,8 @@ const { values: args } = parseArgs({
     workload: { type: "string", default: "publish" },
     count: { type: "string", default: "200" },
     top: { type: "string", default: "30" },
+    // oci-push: the size of each blob pushed.
+    "blob-kib": { type: "string", default: "16" },
     out: { type: "string", default: join(projectRoot, "bench-results", "profile.cpuprofile") },
   },
 });
@@ -51,6 +54,80 @@ const workloads = {
     };
   },
 };
+/** Basic auth as skopeo sends it after the token flow would (the admin secret as the password). */
+const basic = (token) => `Basic ${Buffer.from(`profile:${token}`).toString("base64")}`;
+const sha256 = (bytes) => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+
+/** One blob pushed as skopeo pushes one: HEAD (exists?), POST, PATCH with the bytes, PUT ?digest=. */
+async function pushBlobLikeSkopeo(base, auth, repo, bytes, times) {
+  const digest = sha256(bytes);
+  const step = async (label, url, init) => {
+    const started = performance.now();
+    const r = await fetch(url, { ...init, headers: { authorization: auth, ...init.headers } });
+    await r.arrayBuffer();
+    times[label] = (times[label] ?? 0) + performance.now() - started;
+    return r;
+  };
+  await step("HEAD blob", `${base}/v2/${repo}/blobs/${digest}`, { method: "HEAD" });
+  const opened = await step("POST", `${base}/v2/${repo}/blobs/uploads/`, { method: "POST" });
+  const location = opened.headers.get("location");
+  const patched = await step("PATCH", `${base}${location}`, { method: "PATCH", headers: { "content-type": "application/octet-stream" }, body: bytes });
+  const url = new URL(patched.headers.get("location"), base);
+  url.searchParams.set("digest", digest);
+  const put = await step("PUT", url.href, { method: "PUT", headers: { "content-length": "0" } });
+  if (put.status !== 201) throw new Error(`blob PUT answered ${put.status}`);
+  return { digest, size: bytes.byteLength };
+}
+
+/** A small image (config + one layer) tagged `latest` in `repo`; returns the manifest's digest. */
+async function pushImage(base, auth, repo) {
+  const config = await pushBlobLikeSkopeo(base, auth, repo, Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux" })), {});
+  const layer = await pushBlobLikeSkopeo(base, auth, repo, randomBytes(4096), {});
+  const manifest = JSON.stringify({
+    schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json",
+    config: { mediaType: "application/vnd.oci.image.config.v1+json", ...config },
+    layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", ...layer }],
+  });
+  const r = await fetch(`${base}/v2/${repo}/manifests/latest`, { method: "PUT", headers: { authorization: auth, "content-type": "application/vnd.oci.image.manifest.v1+json" }, body: manifest });
+  await r.arrayBuffer();
+  if (r.status !== 201) throw new Error(`manifest PUT answered ${r.status}`);
+  return sha256(Buffer.from(manifest));
+}
+
+const MANIFEST_ACCEPT = "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.index.v1+json";
+
+/** Anonymous manifest GETs (as the OCI benchmark makes them), by tag or by digest. */
+function ociManifest(byDigest) {
+  return async (base, token) => {
+    const repo = `profile/read-${Date.now().toString(36)}`;
+    const digest = await pushImage(base, basic(token), repo);
+    const url = `${base}/v2/${repo}/manifests/${byDigest ? digest : "latest"}`;
+    return async () => {
+      const r = await fetch(url, { headers: { accept: MANIFEST_ACCEPT } });
+      await r.arrayBuffer();
+      if (r.status !== 200) throw new Error(`manifest GET answered ${r.status}`);
+    };
+  };
+}
+
+workloads["oci-manifest"] = ociManifest(false);
+workloads["oci-manifest-digest"] = ociManifest(true);
+/** Small blobs pushed to a new repository each, as skopeo does; prints the time of each request. */
+workloads["oci-push"] = async (base, token) => {
+  const stamp = Date.now().toString(36);
+  const times = {};
+  let n = 0;
+  process.on("exit", () => {
+    if (n > 0) console.log(`per request at the client: ${Object.entries(times).map(([k, v]) => `${k} ${(v / n).toFixed(1)} ms`).join(", ")}`);
+  });
+  return async (i) => {
+    if (i === 0) for (const k of Object.keys(times)) delete times[k];
+    if (i === 0) n = 0;
+    await pushBlobLikeSkopeo(base, basic(token), `profile/push-${stamp}-${i}`, randomBytes(Number(args["blob-kib"]) * 1024), times);
+    n++;
+  };
+};
+
 if (!workloads[args.workload]) throw new Error(`--workload is one of ${Object.keys(workloads).join(", ")}`);
 
 const inspectorPort = await freePort();

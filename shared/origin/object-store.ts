@@ -163,6 +163,11 @@ export class ObjectStore {
     return put !== null;
   }
 
+  /** Writes a stream of known length (a request body with Content-Length) as one object; its size. */
+  async putStream(key: string, body: ReadableStream<Uint8Array>, contentType: string): Promise<number> {
+    return (await this.bucket.put(key, body, { httpMetadata: { contentType } }))!.size;
+  }
+
   /** Keys under a prefix in lexical order, after `startAfter`, at most `limit` of them. */
   async list(prefix: string, opts: { startAfter?: string; limit: number }): Promise<{ keys: string[]; more: boolean }> {
     const keys: string[] = [];

@@ -5,6 +5,9 @@
 // - oci-blob-linked: a finishing upload has linked the digest to its data object, not yet to its
 //   repository. Another repository then pushes the same layer (201) and the client DELETEs the
 //   first upload URL: every repository that got 201 still pulls the layer, byte for byte.
+// - oci-whole-stored: a streamed PATCH (a whole layer without Content-Range, as docker and
+//   skopeo send it) has put every byte in the upload's data object, and its session does not know.
+//   The layer is not served; pushing it again succeeds whole; the upload can be cancelled.
 // - npm-tarballs-written: a multi-version publish has stored its tarballs, not its packument.
 //   No orphan tarball downloads, and the same publish retried succeeds (201) and serves them.
 // - npm-unpublish-tombstoned: a whole-package unpublish has written its tombstone, not deleted
@@ -72,6 +75,40 @@ describe("OCI: kill -9 just after a finishing upload linked its blob", () => {
       if (own.status === 200) expect(sha256(new Uint8Array(await own.arrayBuffer()))).toBe(digest);
       else expect(own.status).toBe(404);
     }
+  }, 300_000);
+});
+
+describe("OCI: kill -9 just after a streamed PATCH stored its bytes, before its session recorded them", () => {
+  it("the layer is not served, and pushing it again succeeds whole", async () => {
+    registry = await CrashableRegistry.start("oci-whole-stored");
+    const auth = { authorization: `Basic ${Buffer.from(`ci:${await registry.createToken(["read", "publish"])}`).toString("base64")}` };
+    const layer = new Uint8Array(randomBytes(9 * 1024 * 1024));
+    const digest = sha256(layer);
+    const name = "crash/streamed";
+    const opened = await fetch(`${registry.url}/v2/${name}/blobs/uploads/`, { method: "POST", headers: auth });
+    expect(opened.status).toBe(202);
+    const location = opened.headers.get("location")!;
+    // As docker and skopeo send a layer: one PATCH without Content-Range, then a PUT.
+    cutOff(`${registry.url}${location}`, { method: "PATCH", headers: { ...auth, "content-type": "application/octet-stream" }, body: layer });
+    await registry.reached("oci-whole-stored");
+    await registry.crashAndRestart();
+
+    const before = await fetch(`${registry.url}/v2/${name}/blobs/${digest}`, { headers: auth });
+    await before.body?.cancel();
+    expect(before.status).toBe(404);
+    // The client starts the push again, as skopeo does after a failed one.
+    const again = await fetch(`${registry.url}/v2/${name}/blobs/uploads/?digest=${digest}`, { method: "POST", headers: { ...auth, "content-type": "application/octet-stream" }, body: layer });
+    expect(again.status).toBe(201);
+    const pulled = await fetch(`${registry.url}/v2/${name}/blobs/${digest}`, { headers: auth });
+    expect(pulled.status).toBe(200);
+    expect(sha256(new Uint8Array(await pulled.arrayBuffer()))).toBe(digest);
+    // The interrupted upload can be cancelled, and its URL is then unknown.
+    const cancelled = await fetch(`${registry.url}${location}`, { method: "DELETE", headers: auth });
+    await cancelled.body?.cancel();
+    expect(cancelled.status).toBe(204);
+    const status = await fetch(`${registry.url}${location}`, { headers: auth });
+    await status.body?.cancel();
+    expect(status.status).toBe(404);
   }, 300_000);
 });
 

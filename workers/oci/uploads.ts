@@ -1,11 +1,13 @@
 // Blob pushes (end-4a, end-4b, end-5, end-6, end-11, end-13 and cancel). Bytes stream into R2
-// through a BlobWriter that hashes as it goes; an UploadSession Durable Object keeps the state
+// through a BlobWriter that hashes as it goes (a body sent whole with its length in one put,
+// chunks through resumable parts); an UploadSession Durable Object keeps the state
 // between requests. The digest is checked before the blob becomes visible, and a blob is never
 // copied: its digest is linked to the object the upload wrote. A finish goes through the
 // session's prepare/finalize steps (durable-objects/upload-session.ts), so a crash at any
 // instant leaves a finish the session completes or rolls back, never a blob it could delete.
 import type { Context } from "hono";
-import { BlobWriter, newUpload, type UploadState } from "../../shared/origin";
+import { crashPoint } from "../../shared/crash-point";
+import { BlobWriter, MAX_WHOLE_BYTES, PART_BYTES, newUpload, type UploadState } from "../../shared/origin";
 import { requireRepositoryAccess } from "./auth";
 import { authorizedRepository, objectStore, repositories } from "./context";
 import { ociError } from "./errors";
@@ -36,6 +38,16 @@ function uploadId(c: Context): string {
   const id = c.req.param("id") ?? "";
   if (!UPLOAD_ID.test(id)) throw unknownUpload(id);
   return id;
+}
+
+/**
+ * The declared length of a body that can stream into R2 whole, in one put (BlobWriter's short
+ * way); null when it has none (chunked transfer encoding), is empty or is too large for one put.
+ */
+function wholeLength(c: Context): number | null {
+  const declared = c.req.header("content-length");
+  const length = declared === undefined ? Number.NaN : Number(declared);
+  return c.req.raw.body && Number.isSafeInteger(length) && length > 0 && length <= MAX_WHOLE_BYTES ? length : null;
 }
 
 /** Headers describing an upload in progress: where to send the next chunk and what arrived. */
@@ -125,13 +137,22 @@ export async function startUpload(c: Context): Promise<Response> {
     const state = newUpload(dataObject(id));
     let leaseId: string | undefined;
     const ttl = c.get("config").ociUploadTtlSeconds;
-    const writer = await BlobWriter.resume(objectStore(c), state, {
-      multipartStarted: async (multipartId) => {
-        leaseId = await session(c, id).openLeased(name, { ...state, multipartId }, ttl);
-      },
-    });
+    const openSession = async (opened: UploadState) => {
+      leaseId = await session(c, id).openLeased(name, opened, ttl);
+    };
+    const length = wholeLength(c);
     try {
-      const appended = await writer.append(c.req.raw.body, { persist: false });
+      let writer: BlobWriter;
+      let appended: UploadState;
+      if (length !== null) {
+        // Streamed in one put: a large one is in a session's care before any byte is sent.
+        if (length >= PART_BYTES) await openSession(state);
+        writer = await BlobWriter.streamWhole(objectStore(c), state, c.req.raw.body!, length);
+        appended = writer.snapshot();
+      } else {
+        writer = await BlobWriter.resume(objectStore(c), state, { multipartStarted: (multipartId) => openSession({ ...state, multipartId }) });
+        appended = await writer.append(c.req.raw.body, { persist: false });
+      }
       if (leaseId) await completeLeased(c, name, id, leaseId, writer, appended, digest);
       else await complete(c, name, writer, appended, digest);
     } catch (err) {
@@ -169,10 +190,19 @@ export async function appendChunk(c: Context): Promise<Response> {
     await stub.release(leaseId);
     throw err;
   }
+  // The one PATCH of a streamed upload (no Content-Range: docker and skopeo send the whole blob
+  // so) goes into R2 in one put; chunks of a chunked upload through the resumable writer.
+  const whole = !header && leased.received === 0 && !leased.multipartId ? wholeLength(c) : null;
   let state: UploadState;
   try {
-    const writer = await BlobWriter.resume(objectStore(c), leased, { multipartStarted: (multipartId) => recordMultipart(stub, leaseId, id, multipartId) });
-    state = await writer.append(c.req.raw.body, { persist: true });
+    if (whole !== null) {
+      state = (await BlobWriter.streamWhole(objectStore(c), leased, c.req.raw.body!, whole)).snapshot();
+      // Every byte is in the data object, which the session does not know is complete yet.
+      await crashPoint("oci-whole-stored");
+    } else {
+      const writer = await BlobWriter.resume(objectStore(c), leased, { multipartStarted: (multipartId) => recordMultipart(stub, leaseId, id, multipartId) });
+      state = await writer.append(c.req.raw.body, { persist: true });
+    }
   } catch (err) {
     // A chunk that broke off half-way leaves parts nobody can account for: start over.
     await stub.discard(name).catch(() => {});
@@ -218,11 +248,18 @@ export async function finishUpload(c: Context): Promise<Response> {
     throw unknownUpload(id);
   }
   const { id: leaseId, state: leased } = taken;
+  // A session still empty that gets the whole blob with its PUT (what containerd sends).
+  const whole = leased.received === 0 && !leased.multipartId && !noMoreBytes ? wholeLength(c) : null;
   let state: UploadState;
   let writer: BlobWriter;
   try {
-    writer = await BlobWriter.resume(objectStore(c), leased, { multipartStarted: (multipartId) => recordMultipart(stub, leaseId, id, multipartId) }, { noMoreBytes });
-    state = await writer.append(c.req.raw.body, { persist: false });
+    if (whole !== null) {
+      writer = await BlobWriter.streamWhole(objectStore(c), leased, c.req.raw.body!, whole);
+      state = writer.snapshot();
+    } else {
+      writer = await BlobWriter.resume(objectStore(c), leased, { multipartStarted: (multipartId) => recordMultipart(stub, leaseId, id, multipartId) }, { noMoreBytes });
+      state = await writer.append(c.req.raw.body, { persist: false });
+    }
   } catch (err) {
     await stub.discard(name, leaseId).catch(() => {});
     throw err;

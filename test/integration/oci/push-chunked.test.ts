@@ -55,6 +55,47 @@ describe("end-5 PATCH /v2/<name>/blobs/uploads/<uuid>", () => {
     expect(await bodyDigest(await anonymous.getBlob("chunked/streamed", blob.digest))).toBe(blob.digest);
   });
 
+  // docker and skopeo send a whole layer in one PATCH without Content-Range, then a PUT without
+  // a body: the layer streams into R2 in one put, past the size of a multipart part too.
+  it.each([
+    ["below one part", 100_003],
+    ["above one part", 9 * 1024 * 1024 + 7],
+  ])("stores a layer %s sent in one streamed PATCH", async (_what, size) => {
+    const blob = await content(randomBytes(size));
+    const { patches, put } = await oci.pushBlobChunked("chunked/one-patch", blob, { chunkSize: size, contentRange: false });
+    expect(patches.map((p) => [p.status, p.headers.get("range")])).toEqual([[202, `0-${size - 1}`]]);
+    expect(put.status).toBe(201);
+    const pulled = await anonymous.getBlob("chunked/one-patch", blob.digest);
+    expect(pulled.headers.get("content-length")).toBe(String(size));
+    expect(await bodyDigest(pulled)).toBe(blob.digest);
+  }, 30_000);
+
+  it("answers 400 DIGEST_INVALID for a wrong digest after one streamed PATCH and stores nothing", async () => {
+    const blob = await content(randomBytes(9 * 1024 * 1024));
+    const wrong = await content("not the uploaded bytes");
+    await expectNothingStored(async () => {
+      const { location, put } = await oci.pushBlobChunked("chunked/one-patch-wrong", blob, { chunkSize: blob.size, contentRange: false, digest: wrong.digest });
+      await expectOciError(put, 400, "DIGEST_INVALID");
+      await expectOciError(await oci.uploadStatus(location), 404, "BLOB_UPLOAD_UNKNOWN");
+    });
+    await expectNoBlob(anonymous, "chunked/one-patch-wrong", blob.digest);
+  }, 30_000);
+
+  // Its bytes are one finished object, not parts: more of them cannot be appended, so the client
+  // is told to start again (no client sends more after a streamed PATCH; chunked ones say where
+  // each chunk goes, and are taken chunk by chunk).
+  it("answers 416 BLOB_UPLOAD_INVALID to more bytes after a streamed PATCH over one part, and keeps nothing", async () => {
+    const blob = await content(randomBytes(8 * 1024 * 1024 + 5));
+    await expectNothingStored(async () => {
+      const location = await oci.openUpload("chunked/one-patch-more");
+      const first = await oci.patchUpload(location, blob.bytes.subarray(0, 8 * 1024 * 1024));
+      expect(first.status).toBe(202);
+      await expectOciError(await oci.patchUpload(locationPath(first), blob.bytes.subarray(8 * 1024 * 1024)), 416, "BLOB_UPLOAD_INVALID");
+      await expectOciError(await oci.uploadStatus(location), 404, "BLOB_UPLOAD_UNKNOWN");
+    });
+    await expectNoBlob(anonymous, "chunked/one-patch-more", blob.digest);
+  }, 30_000);
+
   it("takes the last chunk from the closing PUT", async () => {
     const blob = await content(randomBytes(2 * 1024 * 1024 + 99));
     const { put } = await oci.pushBlobChunked("chunked/last-in-put", blob, { chunkSize: 1024 * 1024, lastInPut: true });
