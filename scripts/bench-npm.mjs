@@ -28,7 +28,7 @@ const { args, only, log, run } = benchmark({
     "install-runs": number(3, 1, 10, "cold installs per registry"),
     "packument-versions": number(50, 1, 5000, "versions of the read measure's packument"),
     "large-versions": number(2000, 100, 5000, "versions of the large packument"),
-    clients: number(20, 1, 100, "parallel clients of the large packument"),
+    clients: number(20, 1, 200, "parallel clients of the large packument"),
     publishes: number(100, 1, 1000, "sequential publishes"),
     gzip: flag("reads ask for gzip"),
     "no-auth": flag("reads send no token"),
