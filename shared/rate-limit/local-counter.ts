@@ -70,13 +70,14 @@ export class LocalCounters {
       e = { window, windowMs, windowEnd: (window + 1) * windowMs, count: 0, unreported: 0, claimUntil: 0, lease: null, next: null, spent: null, returns: [], deniedUntil: 0, inFlight: null, waiting: 0 };
       this.entries.set(localKey, e);
     } else if (e.window !== window) {
-      // A new window starts from zero; requests of the old one the coordinator never heard of
-      // are forgotten (the margin in the README accounts for them).
+      // A new window starts from zero, but requests of the old one the coordinator never heard
+      // of stay to be reported: forgotten, a client straddling the boundary would get `t` more
+      // than the limit from one PoP alone. Booked when reported, they count a little late: a
+      // stricter window, never a looser one.
       e.window = window;
       e.windowMs = windowMs;
       e.windowEnd = (window + 1) * windowMs;
       e.count = 0;
-      e.unreported = 0;
     }
     if (now < e.claimUntil || e.count >= threshold) return this.claimed(e, now);
     e.count++;

@@ -12,13 +12,13 @@ describe("LocalCounters", () => {
     expect(c.takeUnreported("k")).toBe(0);
   });
 
-  it("starts every fixed window from zero", () => {
+  it("starts every fixed window from zero, keeping the old window's unreported requests for the next report", () => {
     const c = new LocalCounters();
     for (let i = 0; i < 3; i++) c.take("k", 1000, 3, 10);
     expect(c.take("k", 1000, 3, 999)).toBe("coordinator");
     expect(c.take("k", 1000, 3, 1000)).toBe("local");
-    // Unreported requests of the old window are dropped with it.
-    expect(c.takeUnreported("k")).toBe(1);
+    // Unreported requests of the old window are still handed to the coordinator with the new one's.
+    expect(c.takeUnreported("k")).toBe(4);
   });
 
   it("keeps consulting while the coordinator says the key is hot, across windows", () => {
