@@ -50,8 +50,11 @@ function propagationTable(p, settings, originMs, writer) {
     const r = run.perRegion.find((x) => x.region === region);
     return r?.convergedMs == null ? null : r.convergedMs - run.publishMs - (region === writer ? 0 : settings.delays?.[region] ?? 0) - originMs;
   }).filter((v) => v !== null);
-  const rows = Object.entries(p.byRegion).map(([region, s]) => [region, settings.strategy?.[region] ?? "?", `${settings.delays?.[region] ?? 0}`,
-    `${s.converged}/${s.of}`, formatNumber(s.p50), formatNumber(s.max), beyond(region).length ? formatNumber(Math.max(...beyond(region))) : "-"]);
+  const rows = Object.entries(p.byRegion).map(([region, s]) => {
+    const over = beyond(region);
+    return [region, settings.strategy?.[region] ?? "?", `${settings.delays?.[region] ?? 0}`,
+      `${s.converged}/${s.of}`, formatNumber(s.p50), formatNumber(s.max), over.length ? formatNumber(Math.max(...over)) : "-"];
+  });
   return markdownTable(["region", "strategy", "PROPAGATION_DELAY_MS", "converged", "p50 ms to new version", "max ms",
     "beyond delay + origin read, after the answer: max ms"], rows);
 }
